@@ -1,0 +1,246 @@
+"""The exceptions django_api_orm raises, one hierarchy.
+
+Our exception hierarchy::
+
+    APIError
+    ├── TransportError              the request got no HTTP answer
+    │   ├── ConnectionError         (also the builtin ConnectionError)
+    │   └── TimeoutError            (also the builtin TimeoutError)
+    ├── HTTPStatusError             the server answered with a non-2xx status
+    │   ├── BadRequestError         400 (also django.core.exceptions.ValidationError)
+    │   ├── AuthenticationError     401
+    │   ├── PermissionDeniedError   403
+    │   ├── NotFoundError           404
+    │   ├── RateLimitError          429, with ``retry_after``
+    │   └── ServerError             5xx, with ``retry_after``
+    ├── InvalidResponseError        a body that is not the JSON expected, too large,
+    │                               or a pagination link to another origin
+    └── NotSupportedError           a call the remote API cannot express
+
+Every message names the HTTP method, the URL without credentials and, where
+there is one, the status. The auth token never appears in a message or a repr.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConnectionError",
+    "HTTPStatusError",
+    "InvalidResponseError",
+    "NotFoundError",
+    "NotSupportedError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ServerError",
+    "TimeoutError",
+    "TransportError",
+]
+
+_BODY_IN_MESSAGE = 500  # characters of a server's body quoted in a message
+
+
+def _describe(method: str | None, url: str | None) -> str:
+    if method and url:
+        return f"{method} {url}"
+    return method or url or ""
+
+
+def _summarise_body(body: Any) -> str:
+    if body is None:
+        return ""
+    if isinstance(body, Mapping) and set(body) == {"detail"}:
+        text = str(body["detail"])
+    else:
+        text = str(body)
+    if len(text) > _BODY_IN_MESSAGE:
+        text = text[:_BODY_IN_MESSAGE] + "…"
+    return text
+
+
+class APIError(Exception):
+    """Base class of every error raised by django_api_orm."""
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        method: str | None = None,
+        url: str | None = None,
+        status_code: int | None = None,
+        body: Any = None,
+    ) -> None:
+        self.message = message
+        self.method = method
+        self.url = url
+        self.status_code = status_code
+        self.body = body
+        Exception.__init__(self, message)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class TransportError(APIError):
+    """The request got no HTTP answer: connection refused or reset, timeout, protocol error."""
+
+    def __init__(self, message: str = "", *, method: str | None = None, url: str | None = None):
+        where = _describe(method, url)
+        full = f"{where}: {message}" if where else message
+        super().__init__(full, method=method, url=url)
+
+
+class ConnectionError(TransportError, builtins.ConnectionError):
+    """The connection could not be made, or was lost before an answer arrived."""
+
+
+class TimeoutError(TransportError, builtins.TimeoutError):
+    """An attempt took longer than the client's ``timeout``."""
+
+
+class HTTPStatusError(APIError):
+    """The server answered with a non-2xx status; ``status_code`` and ``body`` say which."""
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        method: str | None = None,
+        url: str | None = None,
+        status_code: int | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if not message:
+            where = _describe(method, url)
+            message = f"{where} answered {status_code}" if where else f"HTTP {status_code}"
+            summary = _summarise_body(body)
+            if summary:
+                message = f"{message}: {summary}"
+        self.headers: Mapping[str, str] = dict(headers or {})
+        super().__init__(message, method=method, url=url, status_code=status_code, body=body)
+
+
+def _drf_to_django_errors(body: Any) -> dict[str, list[str]] | list[str]:
+    """Turn DRF's error body into what ``ValidationError`` accepts."""
+    if isinstance(body, Mapping):
+        errors: dict[str, list[str]] = {}
+        for key, value in body.items():
+            field = NON_FIELD_ERRORS if key in ("non_field_errors", "detail") else str(key)
+            messages = value if isinstance(value, list) else [value]
+            errors.setdefault(field, []).extend(
+                m if isinstance(m, str) else str(m) for m in messages
+            )
+        if errors:
+            return errors
+    if isinstance(body, list) and body:
+        return [str(m) for m in body]
+    return {NON_FIELD_ERRORS: [str(body) if body else "Bad request."]}
+
+
+# The ignore: ``message`` is ``str`` on APIError but ``str | Promise`` on django-stubs'
+# ValidationError, which never sets it when given a dict or a list, as here.
+class BadRequestError(HTTPStatusError, ValidationError):  # type: ignore[misc]
+    """400: the server rejected the request's data.
+
+    Also a ``django.core.exceptions.ValidationError``: DRF's ``{"field": ["msg"]}``
+    becomes ``message_dict``, and ``non_field_errors`` or a bare ``detail`` go under
+    ``NON_FIELD_ERRORS``, so ``form.add_error(None, error)`` shows each message
+    on its field.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        method: str | None = None,
+        url: str | None = None,
+        status_code: int | None = 400,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        HTTPStatusError.__init__(
+            self,
+            message,
+            method=method,
+            url=url,
+            status_code=status_code,
+            body=body,
+            headers=headers,
+        )
+        ValidationError.__init__(self, _drf_to_django_errors(body))
+        # ValidationError.__init__ resets ``args``; keep the readable message.
+        self.args = (self.message,)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class AuthenticationError(HTTPStatusError):
+    """401: the credentials are missing or wrong."""
+
+
+class PermissionDeniedError(HTTPStatusError):
+    """403: the credentials are valid but not allowed to do this."""
+
+
+class NotFoundError(HTTPStatusError):
+    """404: there is nothing at this URL."""
+
+
+class _RetryAfterMixin(HTTPStatusError):
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        method: str | None = None,
+        url: str | None = None,
+        status_code: int | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        #: Seconds the server asked us to wait, from ``Retry-After``, if it said.
+        self.retry_after = retry_after
+        super().__init__(
+            message,
+            method=method,
+            url=url,
+            status_code=status_code,
+            body=body,
+            headers=headers,
+        )
+
+
+class RateLimitError(_RetryAfterMixin):
+    """429: too many requests; ``retry_after`` holds the server's wait in seconds."""
+
+
+class ServerError(_RetryAfterMixin):
+    """5xx: the server failed; ``retry_after`` holds its ``Retry-After`` in seconds."""
+
+
+class InvalidResponseError(APIError):
+    """The answer is not what was expected.
+
+    A body that is not JSON (or not the JSON a model expects), a body larger
+    than ``max_response_bytes``, or a pagination link to another origin.
+    """
+
+
+class NotSupportedError(APIError):
+    """The call cannot be expressed over this HTTP API; the message says what to do instead."""
