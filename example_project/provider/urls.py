@@ -1,0 +1,23 @@
+"""Routes of the provider, mounted under /api/ (see views.py for the list)."""
+
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter()
+router.register("authors", views.AuthorViewSet, basename="author")
+router.register("genres", views.GenreViewSet, basename="genre")
+router.register("books", views.BookViewSet, basename="book")
+router.register("books-lo", views.BookLimitOffsetViewSet, basename="book-lo")
+router.register("books-cursor", views.BookCursorViewSet, basename="book-cursor")
+router.register("books-plain", views.BookPlainViewSet, basename="book-plain")
+
+urlpatterns = [
+    path(
+        "authors/<int:author_pk>/books/",
+        views.AuthorBookList.as_view(),
+        name="author-books",
+    ),
+    *router.urls,
+]

@@ -1,0 +1,112 @@
+"""Settings for the example project: one module for both apps.
+
+- ``provider``: a real Django REST framework API on SQLite, the "remote service"
+  that the integration tests and the demo talk to.
+- ``storefront`` (to come): the consumer, built on ``django_api_orm``; it reads
+  the provider's address and token from ``API_ORM_SERVICES`` below.
+
+Environment:
+    PROVIDER_DB      SQLite file of the provider (default example_project/provider.sqlite3)
+    PROVIDER_URL     the provider's API root, as the storefront sees it
+    PROVIDER_TOKEN   the DRF token the storefront sends (``seed`` creates it)
+    DJANGO_SECRET_KEY, DJANGO_DEBUG ("1"/"true"/"yes" to enable)
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-project-dev-only-not-secret")
+DEBUG = os.environ.get("DJANGO_DEBUG", "").lower() in {"1", "true", "yes", "on"}
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    # The provider: the REST API the storefront consumes.
+    "example_project.provider",
+    # The storefront (consumer) goes here, with the package it demonstrates:
+    # "django_api_orm",
+    # "example_project.storefront",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "example_project.urls"
+WSGI_APPLICATION = "example_project.wsgi.application"
+ASGI_APPLICATION = "example_project.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("PROVIDER_DB", str(BASE_DIR / "provider.sqlite3")),
+    },
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+
+# The provider's API conventions. Pagination and filter backends are set per view
+# (example_project/provider/views.py): the client supports each pagination style.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+}
+
+# The storefront's view of the provider (read by django_api_orm once the
+# storefront and "django_api_orm" are in INSTALLED_APPS).
+PROVIDER_URL = os.environ.get("PROVIDER_URL", "http://127.0.0.1:8000/api/")
+# The dev token `manage.py seed` gives the "demo" user (Token.key holds 40 characters).
+PROVIDER_TOKEN = os.environ.get("PROVIDER_TOKEN", "demo-token-0123456789abcdef0123456789abc")
+API_ORM_SERVICES = {
+    "default": {
+        "BASE_URL": PROVIDER_URL,
+        "AUTH_TOKEN": PROVIDER_TOKEN,
+        "AUTH_SCHEME": "Token",
+        "PAGINATION": {"STYLE": "page_number", "PAGE_SIZE": 100, "PAGE_SIZE_PARAM": "page_size"},
+    },
+}
