@@ -1,0 +1,32 @@
+"""Wire rows → instances, fast: one object per row; fields convert on first access."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django_api_orm.exceptions import InvalidResponseError
+
+if TYPE_CHECKING:
+    from django_api_orm.models.base import RemoteModel
+
+__all__ = ["hydrate"]
+
+M = TypeVar("M", bound="RemoteModel")
+
+
+def hydrate(model: type[M], rows: Iterable[Any], *, where: str) -> list[M]:
+    """Return an instance of ``model`` over each row; a row that is not an object raises."""
+    new = object.__new__
+    out: list[M] = []
+    append = out.append
+    for row in rows:
+        if type(row) is not dict:
+            raise InvalidResponseError(
+                f"{where}: expected each {model.__name__} row to be a JSON object, got "
+                f"{type(row).__name__}: {str(row)[:100]!r}."
+            )
+        obj = new(model)
+        obj.__dict__["_wire"] = row
+        append(obj)
+    return out

@@ -1,0 +1,113 @@
+"""Managers: ``Book.objects``. ``Manager = BaseManager.from_queryset(QuerySet)``, as Django's."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from django_api_orm.models.queryset import QuerySet
+
+if TYPE_CHECKING:
+    from django_api_orm.models.base import RemoteModel
+
+__all__ = ["BaseManager", "Manager"]
+
+M = TypeVar("M", bound="RemoteModel")
+
+
+class BaseManager(Generic[M]):
+    """The interface between a RemoteModel class and its queries."""
+
+    _creation_counter: ClassVar[int] = 0
+    _queryset_class: ClassVar[type[QuerySet[Any]]] = QuerySet
+    _built_with_as_manager = False
+
+    def __init__(self) -> None:
+        self.model: type[M] | None = None
+        self.name: str | None = None
+        self._db: str | None = None
+        self.creation_counter = BaseManager._creation_counter
+        BaseManager._creation_counter += 1
+
+    def __class_getitem__(cls, item: Any) -> Any:
+        return cls
+
+    def contribute_to_class(self, cls: type[M], name: str) -> None:
+        self.name = name
+        self.model = cls
+        setattr(cls, name, ManagerDescriptor(self))
+
+    def _copy(self) -> BaseManager[M]:
+        clone = type(self).__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        return clone
+
+    def __str__(self) -> str:
+        model = self.model.__name__ if self.model else "?"
+        return f"{model}.{self.name}"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self}>"
+
+    def get_queryset(self) -> QuerySet[M]:
+        """Return a new QuerySet of this manager's model; override to customise."""
+        if self.model is None:
+            raise TypeError(f"{type(self).__name__} is not attached to a model.")
+        return self._queryset_class(model=self.model, using=self._db)
+
+    def all(self) -> QuerySet[M]:
+        """Return a new QuerySet of every object."""
+        return self.get_queryset()
+
+    @classmethod
+    def _get_queryset_methods(cls, queryset_class: type) -> dict[str, Any]:
+        def make(name: str, method: Any) -> Any:
+            @functools.wraps(method)
+            def manager_method(self: BaseManager[Any], *args: Any, **kwargs: Any) -> Any:
+                return getattr(self.get_queryset(), name)(*args, **kwargs)
+
+            manager_method.__signature__ = inspect.signature(method)  # type: ignore[attr-defined]
+            return manager_method
+
+        methods = {}
+        for name, method in inspect.getmembers(queryset_class, predicate=inspect.isfunction):
+            if hasattr(cls, name) and name != "all":
+                continue
+            if getattr(method, "queryset_only", name.startswith("_")):
+                continue
+            methods[name] = make(name, method)
+        # ``all`` stays the manager's own (get_queryset), as in Django.
+        methods.pop("all", None)
+        return methods
+
+    @classmethod
+    def from_queryset(
+        cls, queryset_class: type[QuerySet[Any]], class_name: str | None = None
+    ) -> type[BaseManager[Any]]:
+        """Return a Manager class with ``queryset_class``'s public methods."""
+        if class_name is None:
+            class_name = f"{cls.__name__}From{queryset_class.__name__}"
+        attrs = {
+            "_queryset_class": queryset_class,
+            **cls._get_queryset_methods(queryset_class),
+        }
+        return type(class_name, (cls,), attrs)
+
+
+class ManagerDescriptor:
+    """``Book.objects``: the manager on the class, an error on instances (as in Django)."""
+
+    def __init__(self, manager: BaseManager[Any]) -> None:
+        self.manager = manager
+
+    def __get__(self, instance: Any, owner: type | None = None) -> BaseManager[Any]:
+        if instance is not None:
+            raise AttributeError(
+                f"Manager isn't accessible via {type(instance).__name__} instances"
+            )
+        return self.manager
+
+
+class Manager(BaseManager.from_queryset(QuerySet)):  # type: ignore[misc]
+    """The default manager: every QuerySet method, on the model class."""

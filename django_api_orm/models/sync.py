@@ -1,0 +1,39 @@
+"""Sync twins: ``count()`` from ``acount()``, generated, never a second copy of the logic."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from django_api_orm.services import run_sync
+
+__all__ = ["sync_twin"]
+
+T = TypeVar("T")
+
+
+def sync_twin(
+    async_method: Callable[..., Coroutine[Any, Any, T]], *, receiver: str = "queryset"
+) -> Callable[..., T]:
+    """Return the sync twin of ``async_method``: the same coroutine run on the sync bridge.
+
+    Called from a running event loop, the twin raises ``SynchronousOnlyOperation``
+    naming the async method to await instead (``receiver`` names what it is called on).
+    """
+    async_name = async_method.__name__
+
+    @functools.wraps(async_method)
+    def method(self: Any, *args: Any, **kwargs: Any) -> T:
+        return run_sync(
+            lambda: getattr(self, async_name)(*args, **kwargs),
+            hint=f"await {receiver}.{async_name}()",
+        )
+
+    method.__name__ = async_name[1:]
+    method.__qualname__ = async_method.__qualname__.replace(async_name, async_name[1:])
+    method.__doc__ = f"Sync twin of :meth:`{async_name}`. {async_method.__doc__ or ''}".strip()
+    del method.__wrapped__
+    method.__signature__ = inspect.signature(async_method)  # type: ignore[attr-defined]
+    return method

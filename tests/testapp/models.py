@@ -1,0 +1,80 @@
+"""Remote models the unit tests query; respx answers for https://api.example.test/api/."""
+
+from __future__ import annotations
+
+from django_api_orm import RemoteModel, fields
+
+
+class Author(RemoteModel):
+    name = fields.CharField(max_length=100)
+
+    class Meta:
+        endpoint = "authors/"
+        ordering = ["name"]
+
+
+class Book(RemoteModel):
+    id = fields.IntegerField(primary_key=True, read_only=True)
+    title = fields.CharField(max_length=200)
+    price = fields.DecimalField(max_digits=8, decimal_places=2)
+    published = fields.DateField(null=True, blank=True)
+    in_print = fields.BooleanField(default=True)
+    tags = fields.ListField(fields.CharField(), default=list)
+    author = fields.ForeignKey(Author, related_name="books", null=True)
+    created_at = fields.DateTimeField(read_only=True, null=True)
+
+    class Meta:
+        service = "default"
+        endpoint = "books/"
+        filter_fields = {
+            "id": ["exact", "in"],
+            "title": ["exact", "icontains", "in"],
+            "price": ["lt", "gte", "range"],
+            "published": ["exact", "gt", "isnull"],
+            "in_print": ["exact"],
+            "author": ["exact", "in"],
+            "created_at": ["gt"],
+        }
+        exclude_filters = {"title": "title__not", "author__in": "author__not_in"}
+
+
+class Tag(RemoteModel):
+    """A model with no declared filters: any field name is accepted."""
+
+    slug = fields.CharField(primary_key=True)
+    label = fields.CharField()
+
+    class Meta:
+        endpoint = "tags/"
+
+
+class Review(RemoteModel):
+    """A model on a limit/offset paginated endpoint."""
+
+    text = fields.TextField()
+    stars = fields.IntegerField()
+
+    class Meta:
+        endpoint = "reviews/"
+        pagination = {"STYLE": "limit_offset", "PAGE_SIZE": 50}
+
+
+class Event(RemoteModel):
+    """A model on a cursor paginated endpoint."""
+
+    name = fields.CharField()
+
+    class Meta:
+        endpoint = "events/"
+        pagination = {"STYLE": "cursor", "PAGE_SIZE": 2}
+
+
+class Country(RemoteModel):
+    """A model whose list is a bare JSON array."""
+
+    code = fields.CharField(primary_key=True)
+    name = fields.CharField()
+
+    class Meta:
+        endpoint = "countries/"
+        pagination = {"STYLE": "none"}
