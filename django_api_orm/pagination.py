@@ -10,6 +10,9 @@ correctly instead of yielding the wrong rows.
 
 from __future__ import annotations
 
+import asyncio
+import collections
+import itertools
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -89,9 +92,18 @@ class PageWalker:
         return self.dialect.parse_page(data, self.pagination.style, where=f"GET {self.path}")
 
     async def rows(
-        self, low: int = 0, high: int | None = None, *, size: int | None = None
+        self,
+        low: int = 0,
+        high: int | None = None,
+        *,
+        size: int | None = None,
+        prefetch: int = 0,
     ) -> AsyncIterator[list[dict[str, Any]]]:
-        """Yield lists of rows, in order, that together are exactly rows ``[low:high]``."""
+        """Yield lists of rows, in order, that together are exactly rows ``[low:high]``.
+
+        With ``prefetch`` and a server that reports ``count``, up to ``prefetch``
+        following pages are requested at once; the order of rows is kept.
+        """
         if high is not None and high <= low:
             return
         style = self.pagination.style
@@ -132,7 +144,10 @@ class PageWalker:
             page_no, skip = 1, low
             page = await self.fetch(self.params)
             self.count = page.count
-        while True:
+        end = None if high is None else high
+        if self.count is not None:
+            end = self.count if end is None else min(end, self.count)
+        async for page in self._pages_from(page, style, page_no, page_size, offset, end, prefetch):
             chunk = page.rows
             if skip:
                 taken = min(skip, len(chunk))
@@ -146,9 +161,62 @@ class PageWalker:
                 yield chunk
                 if wanted is not None:
                     wanted -= len(chunk)
-            if not page.next:
-                return
+
+    async def _pages_from(
+        self,
+        first: Page,
+        style: str,
+        page_no: int,
+        size: int,
+        offset: int,
+        end: int | None,
+        prefetch: int,
+    ) -> AsyncIterator[Page]:
+        """Yield ``first``, then the following pages: through ``next``, or, with
+        ``prefetch``, up to that many planned requests in flight, in order."""
+        yield first
+        full = len(first.rows) == size or not first.next
+        if prefetch > 0 and end is not None and full and style in ("page_number", "limit_offset"):
+            planned = []
+            if style == "page_number":
+                last_page = (end - 1) // size + 1
+                for number in range(page_no + 1, last_page + 1):
+                    planned.append((number, 0))
+            else:
+                planned = [(0, start) for start in range(offset + size, end, size)]
+            requests = [
+                self.params
+                + self.dialect.page_params(
+                    style, self.pagination.size_param, page=number, size=size, offset=start
+                )
+                for number, start in planned
+            ]
+            async for page in self._prefetched(requests, prefetch):
+                yield page
+            return
+        page = first
+        while page.next:
             page = await self.fetch(self._follow(page.next))
+            yield page
+
+    async def _prefetched(self, requests: list[Params], window: int) -> AsyncIterator[Page]:
+        """Fetch ``requests`` with at most ``window`` in flight; yield the pages in order."""
+        tasks: collections.deque[asyncio.Task[Page]] = collections.deque()
+        queued = iter(requests)
+        try:
+            for params in itertools.islice(queued, window):
+                tasks.append(asyncio.ensure_future(self.fetch(params)))
+            while tasks:
+                page = await tasks.popleft()
+                following = next(queued, None)
+                if following is not None:
+                    tasks.append(asyncio.ensure_future(self.fetch(following)))
+                yield page
+        finally:
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
 
     @staticmethod
     def _size_honoured(page: Page, page_no: int, size: int) -> bool:

@@ -55,10 +55,25 @@ class BaseDialect:
         """Tell whether ``error`` means "no such page" rather than a real failure."""
         return False
 
-    def list_path(self, model: type[RemoteModel], query: Query | None = None) -> str:
-        """Return the list endpoint of ``model``, relative to the service's BASE_URL."""
+    def list_path(
+        self,
+        model: type[RemoteModel],
+        query: Query | None = None,
+        instance: RemoteModel | None = None,
+    ) -> str:
+        """Return the list endpoint of ``model``, relative to the service's BASE_URL.
+
+        A nested endpoint (``"authors/{author}/books/"``) takes each parent pk from
+        ``query``'s ``filter(author=...)`` or from ``instance``'s foreign key.
+        """
         raise NotImplementedError
 
-    def detail_path(self, model: type[RemoteModel], pk: Any) -> str:
+    def detail_path(
+        self,
+        model: type[RemoteModel],
+        pk: Any,
+        query: Query | None = None,
+        instance: RemoteModel | None = None,
+    ) -> str:
         """Return the detail endpoint of the ``model`` object whose primary key is ``pk``."""
         raise NotImplementedError

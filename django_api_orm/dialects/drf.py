@@ -9,6 +9,8 @@ becomes ``ordering=-price``; pages are DRF's ``{"count", "next", "results"}``
 from __future__ import annotations
 
 import datetime
+import functools
+import re
 import decimal
 import uuid
 from collections.abc import Sequence
@@ -41,7 +43,10 @@ class DRFDialect(BaseDialect):
     def filter_params(self, query: Query) -> Params:
         params: dict[str, str] = {}
         sources: dict[str, str] = {}
+        in_path = endpoint_parents(query.model._meta.endpoint or "")
         for lookup in query.where:
+            if lookup.name == "exact" and lookup.names in in_path:
+                continue  # sent in the URL's path, not as a parameter
             self._add(params, sources, lookup.param, self.encode_lookup(lookup), lookup)
         mapping = query.model._meta.exclude_filters
         for lookup in query.excludes:
@@ -157,18 +162,56 @@ class DRFDialect(BaseDialect):
 
     # --- paths --------------------------------------------------------------
 
-    def list_path(self, model: type[RemoteModel], query: Query | None = None) -> str:
+    def list_path(
+        self,
+        model: type[RemoteModel],
+        query: Query | None = None,
+        instance: RemoteModel | None = None,
+    ) -> str:
         endpoint = model._meta.endpoint
         assert endpoint is not None
-        return endpoint
+        parents = endpoint_parents(endpoint)
+        if not parents:
+            return endpoint
+        segments = {}
+        for name in parents:
+            field = model._meta.get_field(name)
+            value = None
+            if instance is not None:
+                value = getattr(instance, field.attname)
+            elif query is not None:
+                value = next(
+                    (lk.value for lk in query.where if lk.names == name and lk.name == "exact"),
+                    None,
+                )
+            if value is None:
+                raise NotSupportedError(
+                    f"{model.__name__}'s endpoint {endpoint!r} needs the {name} to build its URL: "
+                    f"use filter({name}=...), the related manager (parent.{model._meta.model_name}"
+                    f"_set or its related_name), or set {field.attname} on the instance."
+                )
+            segments[name] = quote_segment(str(field.to_wire(value)))
+        return endpoint.format(**segments)
 
-    def detail_path(self, model: type[RemoteModel], pk: Any) -> str:
-        endpoint = self.list_path(model)
+    def detail_path(
+        self,
+        model: type[RemoteModel],
+        pk: Any,
+        query: Query | None = None,
+        instance: RemoteModel | None = None,
+    ) -> str:
+        endpoint = self.list_path(model, query, instance)
         wire = model._meta.pk.to_wire(model._meta.pk.get_prep_value(pk))
         segment = quote_segment(str(wire))
         if endpoint.endswith("/"):
             return f"{endpoint}{segment}/"
         return f"{endpoint}/{segment}"
+
+
+@functools.cache
+def endpoint_parents(endpoint: str) -> tuple[str, ...]:
+    """Return the ``{placeholder}`` names of a nested endpoint, in order."""
+    return tuple(re.findall(r"{(\w+)}", endpoint))
 
 
 def _shape(data: Any) -> str:

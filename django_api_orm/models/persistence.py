@@ -127,7 +127,7 @@ async def save_instance(
     if force_insert or obj.pk is None:
         if update_fields is not None:
             raise ValueError("Cannot force an update in save() with no primary key.")
-        path = dialect.list_path(model)
+        path = dialect.list_path(model, instance=obj)
         response = await client.post(path, data=obj._to_wire_dict())
         _reset(obj, response.data, f"POST {path}")
         return
@@ -140,7 +140,7 @@ async def save_instance(
         fields = changed_fields(obj)
         if not fields:
             return
-    path = dialect.detail_path(model, obj.pk)
+    path = dialect.detail_path(model, obj.pk, instance=obj)
     method = "PUT" if fields is None else "PATCH"
     body = obj._to_wire_dict(fields)
     try:
@@ -168,7 +168,7 @@ async def delete_instance(obj: RemoteModel, *, using: str | None = None) -> None
             f"{model._meta.pk.attname} attribute is set to None."
         )
     client, dialect, _ = _context(obj, using)
-    path = dialect.detail_path(model, obj.pk)
+    path = dialect.detail_path(model, obj.pk, instance=obj)
     try:
         await client.delete(path)
     except NotFoundError:
@@ -184,7 +184,7 @@ async def refresh_instance(
     if obj.pk is None:
         raise ValueError(f"Cannot refresh a {model.__name__} without a primary key.")
     client, dialect, _ = _context(obj, using)
-    path = dialect.detail_path(model, obj.pk)
+    path = dialect.detail_path(model, obj.pk, instance=obj)
     try:
         response = await client.get(path)
     except NotFoundError:

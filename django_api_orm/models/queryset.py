@@ -20,7 +20,8 @@ from django_api_orm.exceptions import BadRequestError, NotFoundError, NotSupport
 from django_api_orm.hydration import hydrate
 from django_api_orm.models import persistence
 from django_api_orm.models.fields import ForeignKey
-from django_api_orm.models.lookups import Q
+from django_api_orm.dialects.drf import endpoint_parents
+from django_api_orm.models.lookups import Lookup, Q
 from django_api_orm.models.sync import sync_twin
 from django_api_orm.pagination import PageWalker, PaginationSettings
 from django_api_orm.query import Query
@@ -362,15 +363,26 @@ class QuerySet(Generic[M]):
 
     # --- async terminals ----------------------------------------------------
 
-    async def aiterator(self, chunk_size: int | None = None) -> AsyncIterator[Any]:
-        """Yield results page by page in constant memory; nothing is cached."""
+    async def aiterator(
+        self, chunk_size: int | None = None, *, prefetch: int = 0
+    ) -> AsyncIterator[Any]:
+        """Yield results page by page in constant memory; nothing is cached.
+
+        ``chunk_size`` is the page size asked for. ``prefetch=N`` requests up to N
+        following pages at once when the server reports the total (page-number
+        and limit/offset pagination), keeping the order; memory grows to N pages.
+        """
         if chunk_size is not None and chunk_size <= 0:
             raise ValueError("Chunk size must be strictly positive.")
+        if prefetch < 0:
+            raise ValueError("prefetch must be zero or a positive number of pages.")
         query = self._query
         if query.is_empty or query.empty_slice:
             return
         walker = self._walker()
-        async for rows in walker.rows(query.low_mark, query.high_mark, size=chunk_size):
+        async for rows in walker.rows(
+            query.low_mark, query.high_mark, size=chunk_size, prefetch=prefetch
+        ):
             results = self._rows_to_results(rows, f"GET {walker.path}")
             await self._attach_related(results)
             for obj in results:
@@ -450,7 +462,7 @@ class QuerySet(Generic[M]):
             not args
             and len(kwargs) == 1
             and next(iter(kwargs)) in ("pk", pk_field.name, f"{pk_field.name}__exact")
-            and not self._query.where
+            and all(self._is_path_parent(lk) for lk in self._query.where)
             and not self._query.excludes
             and not self._query.is_sliced
             and not self._query.is_empty
@@ -468,12 +480,17 @@ class QuerySet(Generic[M]):
         result: M = rows[0]
         return result
 
+    def _is_path_parent(self, lookup: Lookup) -> bool:
+        return lookup.name == "exact" and lookup.names in endpoint_parents(
+            self.model._meta.endpoint or ""
+        )
+
     async def _aget_detail(self, pk: Any) -> M:
         model = self.model
         if pk is None:
             raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
         client, dialect, _ = self._context()
-        path = dialect.detail_path(model, pk)
+        path = dialect.detail_path(model, pk, self._query)
         try:
             response = await client.get(path)
         except NotFoundError:
@@ -671,9 +688,9 @@ class QuerySet(Generic[M]):
     delete = sync_twin(adelete)
     delete.queryset_only = True  # type: ignore[attr-defined]
 
-    def iterator(self, chunk_size: int | None = None) -> Iterator[Any]:
+    def iterator(self, chunk_size: int | None = None, *, prefetch: int = 0) -> Iterator[Any]:
         """Sync twin of :meth:`aiterator`: yield results page by page; nothing is cached."""
-        agen = self.aiterator(chunk_size)
+        agen = self.aiterator(chunk_size, prefetch=prefetch)
         hint = "async for obj in queryset.aiterator()"
         try:
             while True:

@@ -1,23 +1,120 @@
-"""Load related objects of a page in batched requests: no request per row."""
+"""Relations: reverse managers, and loading related objects of a page in batched requests.
+
+``book.author`` (a ForeignKey) and ``author.books`` (its ``related_name``) cost
+no request per row when the queryset asks for them with ``select_related`` or
+``prefetch_related``: the related objects of each page come in one batched
+``__in`` request (chunked to keep URLs short), or, where the related provider
+has no ``__in`` filter, in concurrent detail GETs, never sequential ones.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import FieldDoesNotExist
 
-from django_api_orm.models.fields import ForeignKey
+from django_api_orm.models.fields import Field, ForeignKey
+from django_api_orm.models.sync import sync_twin
 
 if TYPE_CHECKING:
     from django_api_orm.models.base import RemoteModel
+    from django_api_orm.models.manager import BaseManager
+    from django_api_orm.models.queryset import QuerySet
 
-__all__ = ["prefetch_related_objects"]
+__all__ = ["ReverseManyDescriptor", "contribute_reverse_relations", "prefetch_related_objects"]
 
-#: Concurrent detail GETs when the related provider has no ``__in`` filter.
-DETAIL_CONCURRENCY = 10
+#: Concurrent requests when a related provider offers no ``__in`` filter.
+FALLBACK_CONCURRENCY = 10
+
+_pending: list[ForeignKey] = []
+
+
+def contribute_reverse_relations(declared: Iterable[Field]) -> None:
+    """Install ``related_name`` managers for the foreign keys in ``declared``.
+
+    A foreign key to a model not declared yet (``ForeignKey("Author")``) waits
+    until that model exists.
+    """
+    _pending.extend(f for f in declared if isinstance(f, ForeignKey))
+    waiting = []
+    for field in _pending:
+        try:
+            target = field.to
+        except LookupError:
+            waiting.append(field)
+            continue
+        _install(field, target)
+    _pending[:] = waiting
+
+
+def _install(field: ForeignKey, target: type[RemoteModel]) -> None:
+    name = field.related_name or f"{field.model._meta.model_name}_set"
+    if name.endswith("+"):
+        return  # as Django: no reverse accessor
+    existing = target.__dict__.get(name)
+    if isinstance(existing, ReverseManyDescriptor) and existing.field is field:
+        return
+    if existing is not None or target._meta._by_name.get(name) is not None:
+        raise TypeError(
+            f"{field.model.__name__}.{field.name}'s related_name {name!r} clashes with "
+            f"{target.__name__}.{name}. Choose another related_name."
+        )
+    setattr(target, name, ReverseManyDescriptor(field, name))
+
+
+class ReverseManyDescriptor:
+    """``author.books``: a manager of the books whose foreign key is this author."""
+
+    def __init__(self, field: ForeignKey, name: str) -> None:
+        self.field = field
+        self.name = name
+
+    def __get__(self, instance: RemoteModel | None, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        return _reverse_manager_class(type(self.field.model._default_manager), self)(instance)
+
+
+@functools.cache
+def _reverse_manager_class(superclass: type[BaseManager[Any]], rel: ReverseManyDescriptor) -> type:
+    field = rel.field
+
+    class RelatedManager(superclass):  # type: ignore[valid-type,misc]
+        """The related objects of one instance, as a manager filtered by its foreign key."""
+
+        def __init__(self, instance: RemoteModel) -> None:
+            super().__init__()
+            self.instance = instance
+            self.model = field.model
+            self.name = rel.name
+
+        def get_queryset(self) -> QuerySet[Any]:
+            pk = self.instance.pk
+            if pk is None:
+                raise ValueError(
+                    f"{type(self.instance).__name__!r} instance needs a primary key value "
+                    "before this relationship can be used."
+                )
+            queryset: QuerySet[Any] = super().get_queryset().filter(**{field.name: pk})
+            prefetched = (self.instance.__dict__.get("_prefetched") or {}).get(rel.name)
+            if prefetched is not None:
+                queryset._result_cache = list(prefetched)
+            return queryset
+
+        async def acreate(self, **kwargs: Any) -> Any:
+            """Create a related object whose foreign key is this instance."""
+            kwargs.pop(field.name, None)
+            kwargs[field.attname] = self.instance.pk
+            return await super().get_queryset().acreate(**kwargs)
+
+        create = sync_twin(acreate, receiver="manager")
+
+    RelatedManager.__name__ = RelatedManager.__qualname__ = f"Related{superclass.__name__}"
+    return RelatedManager
 
 
 async def prefetch_related_objects(
@@ -26,6 +123,10 @@ async def prefetch_related_objects(
     """Attach the related objects named by ``names`` to each of ``objs``."""
     model = type(objs[0])
     for name in dict.fromkeys(names):
+        reverse = getattr(model, name, None)
+        if isinstance(reverse, ReverseManyDescriptor):
+            await _load_reverse(objs, reverse)
+            continue
         try:
             field = model._meta.get_field(name)
         except FieldDoesNotExist:
@@ -34,39 +135,71 @@ async def prefetch_related_objects(
             ) from None
         if not isinstance(field, ForeignKey):
             raise ValueError(f"Cannot prefetch '{name}': it is not a relation.")
-        await _load_forward(objs, field, using)
+        await _load_forward(objs, field)
 
 
-async def _load_forward(objs: Sequence[RemoteModel], field: ForeignKey, using: str | None) -> None:
-    pending = [
-        obj
-        for obj in objs
-        if field.name not in (obj.__dict__.get("_relations") or {})
-        and getattr(obj, field.attname) is not None
-    ]
-    # Reading the attname may have cached a nested object; skip those.
-    pending = [o for o in pending if field.name not in (o.__dict__.get("_relations") or {})]
+async def _bounded(calls: Iterable[Any]) -> None:
+    semaphore = asyncio.Semaphore(FALLBACK_CONCURRENCY)
+
+    async def run(call: Any) -> None:
+        async with semaphore:
+            await call()
+
+    await asyncio.gather(*(run(c) for c in calls))
+
+
+async def _load_forward(objs: Sequence[RemoteModel], field: ForeignKey) -> None:
+    pending = []
+    for obj in objs:
+        pk = getattr(obj, field.attname)  # a nested object is cached as it converts
+        if pk is not None and field.name not in (obj.__dict__.get("_relations") or {}):
+            pending.append(obj)
     pks = list(dict.fromkeys(getattr(o, field.attname) for o in pending))
     if not pks:
         return
     related = field.to
-    manager = related._default_manager
+    manager: Any = related._default_manager
     allowed = related._meta.filter_fields
-    pk_name = related._meta.pk.name
     found: dict[Any, RemoteModel] = {}
-    if allowed is None or "in" in allowed.get(pk_name, ()):
+    if allowed is None or "in" in allowed.get(related._meta.pk.name, ()):
         found = await manager.ain_bulk(pks)
     else:
-        semaphore = asyncio.Semaphore(DETAIL_CONCURRENCY)
 
-        async def one(pk: Any) -> None:
-            async with semaphore:
+        def one(pk: Any) -> Any:
+            async def call() -> None:
                 with contextlib.suppress(related.DoesNotExist):
                     found[pk] = await manager.aget(pk=pk)
 
-        await asyncio.gather(*(one(pk) for pk in pks))
+            return call
+
+        await _bounded(one(pk) for pk in pks)
     for obj in pending:
         pk = getattr(obj, field.attname)
         # A pk the server did not return stays unloaded: reading it raises, never None.
         if pk in found:
             obj.__dict__.setdefault("_relations", {})[field.name] = found[pk]
+
+
+async def _load_reverse(objs: Sequence[RemoteModel], rel: ReverseManyDescriptor) -> None:
+    field = rel.field
+    child: Any = field.model._default_manager
+    pks = list(dict.fromkeys(o.pk for o in objs if o.pk is not None))
+    groups: dict[Any, list[RemoteModel]] = {pk: [] for pk in pks}
+    allowed = field.model._meta.filter_fields
+    if allowed is None or "in" in allowed.get(field.name, ()):
+        from django_api_orm.models.queryset import MAX_IN_CHARS, _batches
+
+        for batch in _batches(pks, MAX_IN_CHARS):
+            async for item in child.filter(**{f"{field.name}__in": batch}).aiterator():
+                groups.setdefault(getattr(item, field.attname), []).append(item)
+    else:
+
+        def one(pk: Any) -> Any:
+            async def call() -> None:
+                groups[pk] = [item async for item in child.filter(**{field.name: pk}).aiterator()]
+
+            return call
+
+        await _bounded(one(pk) for pk in pks)
+    for obj in objs:
+        obj.__dict__.setdefault("_prefetched", {})[rel.name] = groups.get(obj.pk, [])

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import decimal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -16,6 +13,7 @@ from django.test import override_settings
 
 from django_api_orm import BadRequestError, RemoteModel, ServerError, fields, services
 from tests.integration.conftest import Provider
+from tests.integration.proxy import proxy
 from tests.integration.remote_models import Book
 
 pytestmark = pytest.mark.usefixtures("provider_service")
@@ -175,42 +173,6 @@ async def test_hostile_primary_keys_touch_nothing_else(provider_db: SQL) -> None
     assert provider_db("SELECT title FROM provider_book WHERE id = ?", (first,)) != [("x",)]
 
 
-@contextlib.asynccontextmanager
-async def failing_proxy(target: str, answer: bytes | None) -> AsyncIterator[str]:
-    """Serve a proxy that forwards each request to ``target``, then answers ``answer``.
-
-    ``answer=None`` resets the connection after the request was forwarded: the
-    server has acted, the client never hears back.
-    """
-    async with httpx.AsyncClient(base_url=target) as upstream:
-
-        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            head = await reader.readuntil(b"\r\n\r\n")
-            lines = head.decode("latin-1").split("\r\n")
-            method, path, _ = lines[0].split(" ", 2)
-            headers = dict(line.split(": ", 1) for line in lines[1:] if line)
-            length = int(headers.get("content-length") or headers.get("Content-Length") or 0)
-            content = await reader.readexactly(length) if length else b""
-            forwarded = {
-                k: v for k, v in headers.items() if k.lower() in ("authorization", "content-type")
-            }
-            await upstream.request(method, path, content=content, headers=forwarded)
-            if answer is None:
-                writer.transport.abort()
-                return
-            writer.write(answer)
-            await writer.drain()
-            writer.close()
-
-        server = await asyncio.start_server(handle, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.close()
-            await server.wait_closed()
-
-
 @pytest.mark.parametrize(
     "answer",
     [b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", None],
@@ -222,7 +184,7 @@ async def test_post_is_never_retried_into_a_duplicate(
     """Creates exactly one row when the answer to a POST is a 503 or a reset."""
     title = f"Integration: once ({'503' if answer else 'reset'})"
     origin = provider.base_url.removesuffix("/api/")
-    async with failing_proxy(origin, answer) as proxy_url:
+    async with proxy(origin, answer=answer, reset=answer is None) as (proxy_url, _):
         config = {
             **settings.API_ORM_SERVICES,
             "provider": {

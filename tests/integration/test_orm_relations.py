@@ -1,0 +1,77 @@
+"""Relations against the real provider: no request per row, counted at the server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+from django_api_orm import services
+from tests.integration.conftest import Provider
+from tests.integration.proxy import proxy
+from tests.integration.remote_models import Author, Book
+
+SQL = Callable[..., list[tuple[Any, ...]]]
+
+
+@pytest.fixture
+async def counted(provider: Provider, provider_service: Provider) -> AsyncIterator[list[str]]:
+    """Send the provider service through a proxy that records every request it forwards."""
+    async with proxy(provider.base_url.removesuffix("/api/")) as (url, seen):
+        config = {
+            **settings.API_ORM_SERVICES,
+            "provider": {**settings.API_ORM_SERVICES["provider"], "BASE_URL": f"{url}/api/"},
+        }
+        with override_settings(API_ORM_SERVICES=config):
+            yield seen
+            await services.aclose_all()
+
+
+async def test_select_related_costs_two_requests_for_100_books(
+    counted: list[str], provider_db: SQL
+) -> None:
+    """Lists 100 books with their authors in 2 requests, against 101 without."""
+    books = [b async for b in Book.objects.select_related("author").order_by("id")[:100]]
+    names = dict(provider_db("SELECT id, name FROM provider_author"))
+    assert [b.author.name for b in books] == [names[b.author_id] for b in books]
+    assert len(counted) == 2
+    assert counted[1].startswith("GET /api/authors/?id__in=")
+
+    counted.clear()
+    plain = [b async for b in Book.objects.order_by("id")[:100]]
+    for b in plain:
+        await Author.objects.aget(pk=b.author_id)  # what a loop without select_related costs
+    assert len(counted) == 101
+
+
+async def test_prefetch_related_books_of_authors(counted: list[str], provider_db: SQL) -> None:
+    """Loads every author's books with one author__in request per page of books."""
+    authors = [a async for a in Author.objects.prefetch_related("books").order_by("id")]
+    expected = provider_db("SELECT author_id, COUNT(*) FROM provider_book GROUP BY author_id")
+    got = {a.pk: len([b async for b in a.books.all()]) for a in authors}
+    assert {k: v for k, v in got.items() if v} == dict(expected)
+    assert all("author__in=" in r for r in counted[1:])
+    assert len(counted) == 1 + len([r for r in counted if "author__in=" in r])
+
+
+async def test_reverse_manager_and_nested_create(
+    provider_service: Provider, provider_db: SQL
+) -> None:
+    """Lists author.books from the server and creates through the manager."""
+    (author_id,) = provider_db("SELECT id FROM provider_author ORDER BY id LIMIT 1")[0]
+    author = await Author.objects.aget(pk=author_id)
+    pks = [b.pk async for b in author.books.order_by("id")]
+    assert pks == [
+        r[0]
+        for r in provider_db(
+            "SELECT id FROM provider_book WHERE author_id = ? ORDER BY id", (author_id,)
+        )
+    ]
+    book = await author.books.acreate(title="Integration: related create", price=3)
+    try:
+        assert book.author_id == author_id
+    finally:
+        await book.adelete()
