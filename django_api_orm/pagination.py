@@ -147,8 +147,9 @@ class PageWalker:
         end = None if high is None else high
         if self.count is not None:
             end = self.count if end is None else min(end, self.count)
-        async for page in self._pages_from(page, style, page_no, page_size, offset, end, prefetch):
-            chunk = page.rows
+        pages = self._pages_from(page, style, page_no, page_size, offset, end, prefetch)
+        async for current in pages:
+            chunk = current.rows
             if skip:
                 taken = min(skip, len(chunk))
                 chunk = chunk[taken:]

@@ -9,9 +9,9 @@ becomes ``ordering=-price``; pages are DRF's ``{"count", "next", "results"}``
 from __future__ import annotations
 
 import datetime
+import decimal
 import functools
 import re
-import decimal
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 from django.utils.module_loading import import_string
 
 from django_api_orm.conf import merge_pagination
+from django_api_orm.dialects.drf import endpoint_parents
 from django_api_orm.exceptions import BadRequestError, NotFoundError, NotSupportedError
 from django_api_orm.hydration import hydrate
 from django_api_orm.models import persistence
 from django_api_orm.models.fields import ForeignKey
-from django_api_orm.dialects.drf import endpoint_parents
 from django_api_orm.models.lookups import Lookup, Q
 from django_api_orm.models.sync import sync_twin
 from django_api_orm.pagination import PageWalker, PaginationSettings
@@ -323,14 +323,20 @@ class QuerySet(Generic[M]):
 
         return generator()
 
+    def _fetch_all(self, hint: str) -> list[Any]:
+        # An evaluated (or prefetched) queryset answers from memory, even in async code.
+        if self._result_cache is None:
+            return run_sync(self._afetch_all, hint=hint)
+        return self._result_cache
+
     def __iter__(self) -> Iterator[Any]:
-        return iter(run_sync(self._afetch_all, hint="async for obj in queryset"))
+        return iter(self._fetch_all("async for obj in queryset"))
 
     def __len__(self) -> int:
-        return len(run_sync(self._afetch_all, hint="await queryset.acount()"))
+        return len(self._fetch_all("await queryset.acount()"))
 
     def __bool__(self) -> bool:
-        return bool(run_sync(self._afetch_all, hint="await queryset.aexists()"))
+        return bool(self._fetch_all("await queryset.aexists()"))
 
     def __repr__(self) -> str:
         data = list(self[: REPR_OUTPUT_SIZE + 1])

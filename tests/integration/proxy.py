@@ -37,9 +37,8 @@ async def proxy(
                     length = int(headers.get("content-length", 0))
                     content = await reader.readexactly(length) if length else b""
                     seen.append(f"{method} {path}")
-                    forwarded = {
-                        k: v for k, v in headers.items() if k in ("authorization", "content-type", "host")
-                    }
+                    kept = ("authorization", "content-type", "host")
+                    forwarded = {k: v for k, v in headers.items() if k in kept}
                     response = await upstream.request(
                         method, path, content=content, headers=forwarded
                     )

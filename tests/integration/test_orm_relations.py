@@ -51,7 +51,8 @@ async def test_prefetch_related_books_of_authors(counted: list[str], provider_db
     """Loads every author's books with one author__in request per page of books."""
     authors = [a async for a in Author.objects.prefetch_related("books").order_by("id")]
     expected = provider_db("SELECT author_id, COUNT(*) FROM provider_book GROUP BY author_id")
-    got = {a.pk: len([b async for b in a.books.all()]) for a in authors}
+    # Prefetched: the related managers answer from memory, even in async code.
+    got = {a.pk: len(a.books.all()) for a in authors}
     assert {k: v for k, v in got.items() if v} == dict(expected)
     assert all("author__in=" in r for r in counted[1:])
     assert len(counted) == 1 + len([r for r in counted if "author__in=" in r])

@@ -82,7 +82,7 @@ async def test_prefetch_reverse_batches_with_in(api: respx.MockRouter) -> None:
         json=page([book(10, author=1), book(11, author=2), book(12, author=1)])
     )
     authors = [a async for a in Author.objects.prefetch_related("books")]
-    assert [[b.pk async for b in a.books.all()] for a in authors] == [[10, 12], [11]]
+    assert [[b.pk for b in a.books.all()] for a in authors] == [[10, 12], [11]]
     assert paths(api) == [
         "GET /api/authors/?ordering=name&page_size=100",
         "GET /api/books/?author__in=1,2&page_size=100",
