@@ -1,0 +1,468 @@
+"""``RemoteModel``: the metaclass that reads fields and ``class Meta``, and the instance API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.core import exceptions as django_exceptions
+from django.core.exceptions import ValidationError
+
+from django_api_orm.exceptions import InvalidResponseError
+from django_api_orm.models import persistence
+from django_api_orm.models.fields import EMPTY_VALUES, Field, ForeignKey, IntegerField
+from django_api_orm.models.options import INHERITED_FROM_CONCRETE, Options
+from django_api_orm.models.relations import contribute_reverse_relations
+from django_api_orm.models.sync import sync_twin
+
+if TYPE_CHECKING:
+    from django_api_orm.models.manager import BaseManager
+
+__all__ = ["RemoteModel", "load_related", "registered_models", "resolve_model"]
+
+_registry: list[type[RemoteModel]] = []
+
+
+def registered_models() -> list[type[RemoteModel]]:
+    """Return every concrete RemoteModel declared so far, as ``apps.get_models()`` does."""
+    return list(_registry)
+
+
+def _register(model: type[RemoteModel]) -> None:
+    # A module imported twice (or a model redeclared in a shell) replaces its old class.
+    key = (model.__module__, model.__qualname__)
+    _registry[:] = [m for m in _registry if (m.__module__, m.__qualname__) != key]
+    _registry.append(model)
+
+
+def resolve_model(reference: str, *, relative_to: type[RemoteModel]) -> type[RemoteModel]:
+    """Return the model a lazy reference names: ``"Author"`` or ``"app_label.Author"``."""
+    if "." in reference:
+        app_label, _, name = reference.rpartition(".")
+        candidates = [m for m in _registry if m._meta.object_name == name]
+        candidates = [m for m in candidates if m._meta.app_label == app_label]
+    else:
+        name = reference
+        candidates = [m for m in _registry if m._meta.object_name == name]
+        same_module = [m for m in candidates if m.__module__ == relative_to.__module__]
+        candidates = same_module or candidates
+    if len(candidates) != 1:
+        found = "no model" if not candidates else f"{len(candidates)} models"
+        raise LookupError(
+            f"{relative_to.__name__} refers to {reference!r}, but {found} of that name is "
+            "declared. Pass the model class, or 'app_label.ModelName'."
+        )
+    return candidates[0]
+
+
+def load_related(field: ForeignKey, pk: Any) -> RemoteModel:
+    """Fetch the related instance of an unloaded foreign key, in sync code only."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        raise django_exceptions.SynchronousOnlyOperation(
+            f"{field.model.__name__}.{field.name} is not loaded and reading it would make a "
+            "blocking request from a running event loop. Use "
+            f"select_related({field.name!r}) or prefetch_related({field.name!r}) on the "
+            f"queryset, or await {field.to.__name__}.objects.aget(pk=...) with "
+            f"{field.model.__name__}.{field.attname}."
+        )
+    related: RemoteModel = field.to._default_manager.get(pk=pk)  # type: ignore[attr-defined]
+    return related
+
+
+def _subclass_exception(
+    name: str, bases: tuple[type[BaseException], ...], module: str, model: type
+) -> type[BaseException]:
+    return type(name, bases, {"__module__": module, "__qualname__": f"{model.__qualname__}.{name}"})
+
+
+class RemoteModelBase(type):
+    """Metaclass for RemoteModel: collects fields, builds ``_meta``, managers and exceptions."""
+
+    def __new__(
+        mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any], **kwargs: Any
+    ) -> RemoteModelBase:
+        # RemoteModel itself has no _meta: only its subclasses are models.
+        parents: list[Any] = [b for b in bases if hasattr(b, "_meta")]
+        if not any(isinstance(b, RemoteModelBase) for b in bases):
+            return super().__new__(mcs, name, bases, attrs, **kwargs)
+
+        from django_api_orm.models.manager import BaseManager
+
+        meta = attrs.pop("Meta", None)
+        contributable = {
+            key: value for key, value in attrs.items() if isinstance(value, Field | BaseManager)
+        }
+        plain = {key: value for key, value in attrs.items() if key not in contributable}
+        cls: Any = super().__new__(mcs, name, bases, plain, **kwargs)
+
+        if meta is None:
+            # As Django: a model without Meta inherits an abstract parent's (not ``abstract``).
+            abstract_meta = next(
+                (p._meta_class for p in parents if p._meta.abstract and p._meta_class), None
+            )
+            if abstract_meta is not None:
+                meta = type("Meta", (abstract_meta,), {})
+        opts = Options(meta, model_name=name, module=attrs["__module__"])
+        opts.model = cls
+        cls._meta = opts
+        cls._meta_class = meta
+        if opts.abstract and meta is not None:
+            cls.Meta = meta  # as Django: subclasses may write ``class Meta(Base.Meta)``
+        if "embedded" not in opts.original_attrs:
+            # The subclass of a record is a record (Meta.embedded may say otherwise).
+            opts.embedded = any(p._meta.embedded for p in parents)
+        concrete_parents = [p for p in parents if not p._meta.abstract and not p._meta.embedded]
+        for option in INHERITED_FROM_CONCRETE:
+            if option not in opts.original_attrs and concrete_parents:
+                setattr(opts, option, getattr(concrete_parents[0]._meta, option))
+
+        mcs._add_fields(cls, parents, attrs, contributable)
+        if not opts.abstract and not opts.embedded:
+            if not opts.endpoint:
+                raise TypeError(
+                    f"{name} must set Meta.endpoint (the list URL relative to the service's "
+                    "BASE_URL, e.g. 'books/'), or Meta.abstract or Meta.embedded."
+                )
+            mcs._add_exceptions(cls, concrete_parents)
+        mcs._add_managers(cls, contributable)
+        for field in opts.fields:
+            if field.choices:
+                mcs._add_display(cls, field)
+        if not opts.abstract and not opts.embedded:
+            _register(cls)
+            # Reverse managers (``author.books``) for the foreign keys declared here;
+            # inherited ones keep the reverse accessor of the class that declared them.
+            contribute_reverse_relations(f for f in contributable.values() if isinstance(f, Field))
+        return cls  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _add_fields(
+        cls: Any, parents: list[Any], attrs: dict[str, Any], contributable: dict[str, Any]
+    ) -> None:
+        opts: Options = cls._meta
+        declared = {k: v for k, v in contributable.items() if isinstance(v, Field)}
+        for parent in reversed(cls.__mro__[1:]):
+            parent_opts = parent.__dict__.get("_meta")
+            if parent_opts is None:
+                continue
+            for field in parent_opts.fields:
+                # A name set in the class body (a field, or None) overrides the parent's field;
+                # an implicit ``id`` is made afresh, so a subclass may declare its own pk.
+                if field.name not in attrs and not field.auto_created:
+                    field.clone().contribute_to_class(cls, field.name)
+        for key, field in sorted(declared.items(), key=lambda kv: kv[1].creation_counter):
+            field.contribute_to_class(cls, key)
+
+        pk_fields = [f for f in opts.fields if f.primary_key]
+        if len(pk_fields) > 1:
+            names = ", ".join(f.name for f in pk_fields)
+            raise TypeError(f"{cls.__name__} declares more than one primary key field: {names}.")
+        if not pk_fields and not opts.abstract and not opts.embedded:
+            if "id" in opts._by_name:
+                raise TypeError(
+                    f"{cls.__name__}.id is not the primary key, and a model without one "
+                    "gets 'id' as its primary key. Mark a field primary_key=True."
+                )
+            auto = IntegerField(primary_key=True, read_only=True)
+            auto.auto_created = True
+            auto.creation_counter = -1
+            auto.contribute_to_class(cls, "id")
+        opts.check_fields()
+
+    @staticmethod
+    def _add_exceptions(cls: Any, concrete_parents: list[Any]) -> None:
+        does_not_exist = tuple(p.DoesNotExist for p in concrete_parents) or (
+            django_exceptions.ObjectDoesNotExist,
+        )
+        multiple = tuple(p.MultipleObjectsReturned for p in concrete_parents) or (
+            django_exceptions.MultipleObjectsReturned,
+        )
+        cls.DoesNotExist = _subclass_exception("DoesNotExist", does_not_exist, cls.__module__, cls)
+        cls.MultipleObjectsReturned = _subclass_exception(
+            "MultipleObjectsReturned", multiple, cls.__module__, cls
+        )
+
+    @staticmethod
+    def _add_managers(cls: Any, contributable: dict[str, Any]) -> None:
+        """Attach declared managers, then inherited ones; ``objects`` if there are none.
+
+        As in Django, the default manager is the first one declared on the class,
+        else the first of its nearest parent that has one.
+        """
+        from django_api_orm.models.manager import BaseManager, Manager
+
+        opts: Options = cls._meta
+        declared = sorted(
+            ((k, v) for k, v in contributable.items() if isinstance(v, BaseManager)),
+            key=lambda kv: kv[1].creation_counter,
+        )
+        opts.local_managers = [manager for _, manager in declared]
+        managers: list[tuple[str, BaseManager[Any]]] = list(declared)
+        taken = {key for key, _ in declared}
+        for parent in cls.__mro__[1:]:
+            parent_opts = parent.__dict__.get("_meta")
+            for manager in parent_opts.local_managers if parent_opts else ():
+                name = manager.name
+                if name is not None and name not in taken and name not in vars(cls):
+                    taken.add(name)
+                    managers.append((name, manager._copy()))
+        if opts.abstract or opts.embedded:
+            for key, manager in declared:
+                manager.name = key  # for subclasses; an abstract model cannot be queried
+            return
+        if not managers:
+            manager = Manager()
+            opts.local_managers = [manager]
+            managers = [("objects", manager)]
+        for key, manager in managers:
+            manager.contribute_to_class(cls, key)
+        cls._default_manager = getattr(cls, managers[0][0])
+
+    @staticmethod
+    def _add_display(cls: Any, field: Field) -> None:
+        def display(self: RemoteModel, _field: Field = field) -> Any:
+            value = getattr(self, _field.attname)
+            for key, label in _field.flatchoices:
+                if key == value:
+                    return label
+            return value
+
+        display.__name__ = f"get_{field.name}_display"
+        display.__qualname__ = f"{cls.__qualname__}.{display.__name__}"
+        display.__doc__ = f"Return the human-readable label of {field.name}."
+        if display.__name__ not in cls.__dict__:
+            setattr(cls, display.__name__, display)
+
+
+class RemoteModel(metaclass=RemoteModelBase):
+    """A resource of a remote REST API, declared and queried like a Django model."""
+
+    _meta: ClassVar[Options]
+    _meta_class: ClassVar[type | None]
+    _default_manager: ClassVar[BaseManager[Any]]
+    objects: ClassVar[BaseManager[Any]]
+    DoesNotExist: ClassVar[type[django_exceptions.ObjectDoesNotExist]]
+    MultipleObjectsReturned: ClassVar[type[django_exceptions.MultipleObjectsReturned]]
+
+    _wire: dict[str, Any] | None
+
+    def __init__(self, **kwargs: Any) -> None:
+        opts = self._meta
+        if opts.abstract:
+            raise TypeError(f"{type(self).__name__} is abstract and cannot be instantiated.")
+        self.__dict__["_wire"] = None
+        for field in opts.fields:
+            if field.name in kwargs:
+                setattr(self, field.name, kwargs.pop(field.name))
+            elif field.attname in kwargs:
+                setattr(self, field.attname, kwargs.pop(field.attname))
+            else:
+                self.__dict__[field.attname] = field.get_default()
+        if "pk" in kwargs and not opts.embedded:
+            self.pk = kwargs.pop("pk")
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__}() got unexpected keyword argument(s): "
+                f"{', '.join(sorted(kwargs))}. Fields are: {', '.join(opts.field_names)}."
+            )
+
+    @classmethod
+    def _from_wire(cls, row: dict[str, Any]) -> Any:
+        """Return an instance over a server row; fields convert on first access."""
+        obj = cls.__new__(cls)
+        obj.__dict__["_wire"] = row
+        return obj
+
+    # --- identity -----------------------------------------------------------
+
+    @property
+    def pk(self) -> Any:
+        return getattr(self, self._pk_field().attname)
+
+    @pk.setter
+    def pk(self, value: Any) -> None:
+        setattr(self, self._pk_field().attname, value)
+
+    @classmethod
+    def _pk_field(cls) -> Field:
+        try:
+            return cls._meta.pk
+        except AttributeError:
+            raise AttributeError(
+                f"{cls.__name__} is an embedded record and has no primary key."
+            ) from None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RemoteModel):
+            return NotImplemented
+        if type(self) is not type(other):
+            return False
+        if self._meta.embedded:
+            # A record has no identity: equal when every value is.
+            return self is other or all(
+                getattr(self, f.attname) == getattr(other, f.attname) for f in self._meta.fields
+            )
+        pk = self.pk
+        if pk is None:
+            return self is other
+        return bool(pk == other.pk)
+
+    def __hash__(self) -> int:
+        if self._meta.embedded:
+            raise TypeError(f"{type(self).__name__} is an embedded record and is unhashable.")
+        pk = self.pk
+        if pk is None:
+            raise TypeError("RemoteModel instances without primary key value are unhashable")
+        return hash((type(self), pk))
+
+    def __repr__(self) -> str:
+        name = type(self).__name__
+        try:
+            if self._meta.embedded:
+                values = {f.name: getattr(self, f.attname) for f in self._meta.fields}
+                return f"<{name}: {values!r}>"
+            return f"<{name}: {self.pk}>"
+        except InvalidResponseError:
+            # A repr must not raise: show what the server sent instead.
+            return f"<{name}: invalid row {self.__dict__.get('_wire')!r}>"
+
+    def __str__(self) -> str:
+        if self._meta.embedded:
+            return f"{type(self).__name__} record"
+        return f"{type(self).__name__} object ({self.pk})"
+
+    def __reduce__(self) -> Any:
+        state = dict(self.__dict__)
+        if "_relations" in state:
+            # A copy must not share its loaded relations with the original.
+            state["_relations"] = dict(state["_relations"])
+        return (_unpickle, (type(self), state))
+
+    # --- wire ---------------------------------------------------------------
+
+    def _to_wire_dict(self, fields: Iterable[Field] | None = None) -> dict[str, Any]:
+        """Return the JSON body of ``fields`` (default: every writable field).
+
+        A value that cannot be converted raises ``ValidationError`` keyed by its field.
+        """
+        chosen = self._meta.writable_fields if fields is None else fields
+        body: dict[str, Any] = {}
+        errors: dict[str, list[ValidationError]] = {}
+        for field in chosen:
+            try:
+                body[field.source] = field.to_wire(getattr(self, field.attname))
+            except ValidationError as exc:
+                errors[field.name] = _error_list(exc)
+        if errors:
+            raise ValidationError(errors)
+        return body
+
+    def serializable_value(self, field_name: str) -> Any:
+        """Return the value of ``field_name``; a foreign key's is the related pk."""
+        try:
+            field = self._meta.get_field(field_name)
+        except django_exceptions.FieldDoesNotExist:
+            return getattr(self, field_name)
+        return getattr(self, field.attname)
+
+    # --- writes -------------------------------------------------------------
+
+    async def asave(
+        self,
+        *,
+        update_fields: Iterable[str] | None = None,
+        force_insert: bool = False,
+        using: str | None = None,
+    ) -> None:
+        """Save to the service: POST when new, PUT when saved, PATCH with ``update_fields``.
+
+        With ``Meta.save_changed_only``, a saved instance PATCHes only the fields
+        changed since it was loaded (nothing changed: no request). The instance
+        then holds the server's answer.
+        """
+        await persistence.save_instance(
+            self, update_fields=update_fields, force_insert=force_insert, using=using
+        )
+
+    async def adelete(self, *, using: str | None = None) -> tuple[int, dict[str, int]]:
+        """DELETE this object; its pk is then None. Return ``(1, {label: 1})`` as Django."""
+        await persistence.delete_instance(self, using=using)
+        return 1, {self._meta.label: 1}
+
+    async def arefresh_from_db(
+        self, *, using: str | None = None, fields: Sequence[str] | None = None
+    ) -> None:
+        """Reload this object (or only ``fields``) from its detail URL."""
+        await persistence.refresh_instance(self, fields=fields, using=using)
+
+    save = sync_twin(asave, receiver="obj")
+    delete = sync_twin(adelete, receiver="obj")
+    refresh_from_db = sync_twin(arefresh_from_db, receiver="obj")
+
+    # --- validation ---------------------------------------------------------
+
+    def clean_fields(self, exclude: Iterable[str] | None = None) -> None:
+        """Clean every writable field; raise ``ValidationError`` keyed by field name."""
+        skip = set(exclude or ())
+        errors: dict[str, list[ValidationError]] = {}
+        for field in self._meta.fields:
+            if field.name in skip or field.read_only:
+                continue
+            raw = getattr(self, field.attname)
+            if field.blank and raw in EMPTY_VALUES:
+                continue
+            try:
+                self.__dict__[field.attname] = field.clean(raw, self)
+            except ValidationError as exc:
+                errors[field.name] = _error_list(exc)
+        if errors:
+            raise ValidationError(errors)
+
+    def clean(self) -> None:
+        """Hook for cross-field validation; raise ``ValidationError``."""
+
+    def full_clean(
+        self,
+        exclude: Iterable[str] | None = None,
+        validate_unique: bool = True,
+        validate_constraints: bool = True,
+    ) -> None:
+        """Call ``clean_fields()`` and ``clean()``; raise one ``ValidationError`` of all errors.
+
+        ``validate_unique`` and ``validate_constraints`` are accepted for Django's
+        callers; uniqueness lives on the server, which answers 400 (``BadRequestError``).
+        """
+        exclude = set(exclude or ())
+        errors: dict[str, list[ValidationError]] = {}
+        try:
+            self.clean_fields(exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        try:
+            self.clean()
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+
+def _error_list(error: ValidationError) -> list[ValidationError]:
+    """Return ``error``'s messages as a list, flattening a dict of them (a nested record's)."""
+    if hasattr(error, "error_dict"):
+        return [
+            ValidationError(f"{name}: {message}")
+            for name, messages in error.message_dict.items()
+            for message in messages
+        ]
+    return error.error_list
+
+
+def _unpickle(model: type[RemoteModel], state: dict[str, Any]) -> RemoteModel:
+    obj = model.__new__(model)
+    obj.__dict__.update(state)
+    return obj
