@@ -1,0 +1,95 @@
+"""System checks (``manage.py check``) for ``settings.API_ORM_SERVICES`` and the models.
+
+A wrong setting is reported at startup with an id and a hint, not by a traceback
+at the first request. The ids:
+
+- ``django_api_orm.E001``: ``API_ORM_SERVICES`` is not a dict of aliases (str) to dicts.
+- ``django_api_orm.E002``: a service has no ``BASE_URL``.
+- ``django_api_orm.E003``: a ``BASE_URL`` is not an ``http://`` or ``https://`` URL
+  with a host.
+- ``django_api_orm.E004``: a service has an unknown key (named, with the valid keys
+  and the closest match).
+- ``django_api_orm.E005``: a value has the wrong type or is out of range (``TIMEOUT``
+  not a positive number, ``HTTP2`` not a bool, ``VERIFY_SSL`` not a bool, path or
+  ``ssl.SSLContext``, ``HEADERS`` not a dict of str, ``MAX_RETRIES`` negative, an
+  ``AUTH_TOKEN`` with a trailing newline...). The value of ``AUTH_TOKEN`` and
+  ``HEADERS`` is never quoted.
+- ``django_api_orm.E006``: a ``PAGINATION`` (or a model's ``Meta.pagination``) is not
+  a dict, has an unknown key, an unknown ``STYLE``, a ``PAGE_SIZE`` that is not a
+  positive int or an empty ``PAGE_SIZE_PARAM``.
+- ``django_api_orm.E007``: a ``DIALECT`` is not a dotted path that imports.
+- ``django_api_orm.E008``: a model's ``Meta.service`` names an alias that
+  ``API_ORM_SERVICES`` does not define (``check_models``).
+- ``django_api_orm.W001`` (warning): a ``VERIFY_SSL`` path names no file or directory
+  here; the client refuses to start without its CA bundle.
+
+E001-E007 and W001 come from ``conf.validate()``, the same table ``conf.get_config()`` applies
+at run time. ``apps.DjangoApiOrmConfig.ready()`` registers these checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
+from django.conf import settings
+from django.core.checks import CheckMessage, Error
+from django.core.checks import Warning as CheckWarning
+from django.core.exceptions import ImproperlyConfigured
+
+from django_api_orm import conf
+
+__all__ = ["E_UNKNOWN_SERVICE", "check_models", "check_services"]
+
+E_UNKNOWN_SERVICE = "django_api_orm.E008"
+
+
+def check_services(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Report every problem in ``settings.API_ORM_SERVICES``."""
+    value = getattr(settings, conf.SETTING, {})
+    return [_message(p) for p in conf.validate(value)]
+
+
+def _message(problem: conf.Problem, obj: Any = None) -> CheckMessage:
+    level = CheckWarning if problem.level == "warning" else Error
+    return level(problem.msg, hint=problem.hint, obj=obj, id=problem.id)
+
+
+def check_models(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Report models naming an unconfigured service or with a bad ``Meta.pagination``."""
+    from django_api_orm.models.base import registered_models
+
+    try:
+        configured = conf.aliases()
+    except ImproperlyConfigured:
+        return []  # check_services reports E001
+    labels = None if app_configs is None else {config.label for config in app_configs}
+    errors: list[CheckMessage] = []
+    for model in registered_models():
+        meta: Any = model._meta
+        if labels is not None and meta.app_label not in labels:
+            continue
+        if not getattr(meta, "embedded", False) and meta.service not in configured:
+            choices = ", ".join(repr(a) for a in configured) or "none"
+            errors.append(
+                Error(
+                    f"{meta.label} uses the service {meta.service!r}, which is not in "
+                    f"settings.{conf.SETTING} (configured aliases: {choices}).",
+                    hint=f"Add {meta.service!r} to {conf.SETTING}, or set {meta.object_name}."
+                    "Meta.service to a configured alias.",
+                    obj=model,
+                    id=E_UNKNOWN_SERVICE,
+                )
+            )
+        pagination = getattr(meta, "pagination", None)
+        if pagination is not None:
+            where = f"{meta.label}.Meta.pagination"
+            errors.extend(
+                _message(p, obj=model) for p in conf.validate_pagination(pagination, where=where)
+            )
+    return errors

@@ -1,0 +1,202 @@
+"""run_sync: the sync twins' bridge to one background event loop per process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.exceptions import SynchronousOnlyOperation
+
+from django_api_orm.services import run_sync, services
+from tests.services.conftest import CountingServer
+
+ROOT = Path(__file__).resolve().parents[2]
+HINT = "await Book.objects.acount()"
+
+
+async def test_refused_inside_a_running_loop() -> None:
+    """Raises SynchronousOnlyOperation naming the async method, creating no coroutine."""
+    called = []
+
+    async def never() -> None:
+        raise AssertionError("not run")
+
+    def factory() -> Any:
+        called.append(True)
+        return never()
+
+    with pytest.raises(SynchronousOnlyOperation) as info:
+        run_sync(factory, hint=HINT)
+    assert "would block the event loop" in str(info.value)
+    assert f"Use {HINT} instead" in str(info.value)
+    assert called == []
+
+
+def test_returns_the_result() -> None:
+    """Returns what the coroutine returns."""
+
+    async def answer() -> int:
+        return 42
+
+    assert run_sync(answer, hint=HINT) == 42
+
+
+def test_reraises_the_exception() -> None:
+    """Re-raises the coroutine's exception in the caller."""
+
+    async def fail() -> None:
+        raise LookupError("nothing here")
+
+    with pytest.raises(LookupError, match="nothing here"):
+        run_sync(fail, hint=HINT)
+
+
+def test_every_call_runs_on_one_background_loop() -> None:
+    """Runs every call, from any thread, on the same long-lived loop."""
+
+    async def loop_id() -> int:
+        return id(asyncio.get_running_loop())
+
+    seen = {run_sync(loop_id, hint=HINT) for _ in range(3)}
+    threads = [
+        threading.Thread(target=lambda: seen.add(run_sync(loop_id, hint=HINT))) for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 1
+
+
+def test_sequential_calls_share_one_pool(local_service: CountingServer) -> None:
+    """Opens a handful of connections, not 200, for 200 sequential sync calls."""
+    for _ in range(200):
+        response = run_sync(lambda: services["default"].get("ping/"), hint=HINT)
+        assert response.data == {"ok": True, "path": "/api/ping/"}
+    assert local_service.requests == 200
+    assert local_service.opened <= 3
+
+
+def run_script(parts: list[str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the dedented parts as one script in a fresh interpreter with warnings as errors."""
+    code = "\n".join(textwrap.dedent(part) for part in parts)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return subprocess.run(
+        [sys.executable, "-W", "error", "-c", code, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+SETUP = """
+    import sys
+    import django
+    from django.conf import settings
+
+    settings.configure(
+        INSTALLED_APPS=["django_api_orm"],
+        API_ORM_SERVICES={"default": {"BASE_URL": sys.argv[1], "MAX_RETRIES": 0}},
+    )
+    django.setup()
+"""
+
+
+def test_background_clients_are_closed_at_exit(server: CountingServer) -> None:
+    """Closes the background loop's clients and connections at interpreter exit, silently."""
+    report = """
+        import atexit, gc, json, time, urllib.request
+
+        def report():  # registered first, so it runs after the bridge's own exit hook
+            gc.collect()
+            deadline = time.monotonic() + 5
+            while True:
+                with urllib.request.urlopen(sys.argv[1] + "stats") as answer:
+                    stats = json.load(answer)
+                if stats["open"] == 1 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)
+            print(json.dumps(stats))
+
+        atexit.register(report)
+    """
+    calls = """
+        from django_api_orm.services import run_sync, services
+
+        for _ in range(5):
+            run_sync(lambda: services["default"].get("ping/"), hint="await ...")
+    """
+    result = run_script([report, SETUP, calls], server.url)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    stats = json.loads(result.stdout)
+    assert stats["open"] == 1  # only the report's own connection is still open
+    assert server.requests >= 6
+
+
+def test_forked_child_starts_its_own_loop(server: CountingServer) -> None:
+    """Starts a new background loop and client in a forked child; the parent's keep working."""
+    fork = """
+        import asyncio, os, warnings
+        from django_api_orm.services import run_sync, services
+
+        # Python 3.12+ warns about fork() with threads running: the very case tested.
+        warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
+
+        async def ping():
+            await services["default"].get("ping/")
+            return id(asyncio.get_running_loop())
+
+        parent_loop = run_sync(ping, hint="await ping()")
+        pid = os.fork()
+        if pid == 0:
+            child_loop = run_sync(ping, hint="await ping()")
+            print("child", child_loop != parent_loop, flush=True)
+            sys.exit(0)
+        _, status = os.waitpid(pid, 0)
+        print("parent", run_sync(ping, hint="await ping()") == parent_loop, status, flush=True)
+    """
+    result = run_script([SETUP, fork], server.url)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.splitlines() == ["child True", "parent True 0"]
+    assert server.requests == 3
+
+
+def test_interrupting_the_caller_cancels_the_coroutine() -> None:
+    """Cancels the coroutine when KeyboardInterrupt interrupts the waiting caller."""
+    interrupt = """
+    import asyncio, os, signal, threading
+    from django_api_orm.services import run_sync
+
+    cancelled = threading.Event()
+
+    async def slow():
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+    try:
+        run_sync(slow, hint="await slow()")
+    except KeyboardInterrupt:
+        print("interrupted", cancelled.wait(5))
+    """
+    result = run_script([SETUP, interrupt], "http://127.0.0.1:9/")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "interrupted True"
+    assert result.stderr == ""
