@@ -7,8 +7,11 @@ TIME_ZONE = "UTC"
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
+    "django.contrib.messages",
     "django_api_orm",
     "tests.testapp",
+    # The example's storefront, driven by tests/e2e against a running provider.
+    "example_project.storefront",
 ]
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -21,4 +24,29 @@ API_ORM_SERVICES = {
         "MAX_RETRIES": 0,
         "RETRY_DELAY": 0.0,
     },
+    # The integration tests point this alias at the provider they start.
+    "provider": {"BASE_URL": "http://127.0.0.1:9/api/"},
 }
+
+# What the storefront's views need (tests/e2e): its URLs, templates and messages.
+ROOT_URLCONF = "tests.e2e.urls"
+MIDDLEWARE = [
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
+STATIC_URL = "static/"
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import functools
-import re
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -43,7 +41,7 @@ class DRFDialect(BaseDialect):
     def filter_params(self, query: Query) -> Params:
         params: dict[str, str] = {}
         sources: dict[str, str] = {}
-        in_path = endpoint_parents(query.model._meta.endpoint or "")
+        in_path = query.model._meta.path_parents
         for lookup in query.where:
             if lookup.name == "exact" and lookup.names in in_path:
                 continue  # sent in the URL's path, not as a parameter
@@ -89,6 +87,8 @@ class DRFDialect(BaseDialect):
             text = value
         elif isinstance(value, datetime.datetime | datetime.date | datetime.time):
             text = value.isoformat()
+        elif isinstance(value, datetime.timedelta):
+            text = str(lookup.field.to_wire(value))
         else:
             raise NotSupportedError(
                 f"Cannot send {lookup.written}={value!r}: a {type(value).__name__} has no "
@@ -170,7 +170,7 @@ class DRFDialect(BaseDialect):
     ) -> str:
         endpoint = model._meta.endpoint
         assert endpoint is not None
-        parents = endpoint_parents(endpoint)
+        parents = model._meta.path_parents
         if not parents:
             return endpoint
         segments = {}
@@ -206,12 +206,6 @@ class DRFDialect(BaseDialect):
         if endpoint.endswith("/"):
             return f"{endpoint}{segment}/"
         return f"{endpoint}/{segment}"
-
-
-@functools.cache
-def endpoint_parents(endpoint: str) -> tuple[str, ...]:
-    """Return the ``{placeholder}`` names of a nested endpoint, in order."""
-    return tuple(re.findall(r"{(\w+)}", endpoint))
 
 
 def _shape(data: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -78,6 +79,8 @@ class Options:
         self._app_label: str | None = check.string("app_label")
         self.service: str = check.string("service") or "default"
         self.endpoint: str | None = check.string("endpoint")
+        #: The ``{field}`` placeholders of a nested endpoint (``"authors/{author}/books/"``).
+        self.path_parents: tuple[str, ...] = tuple(re.findall(r"{(\w+)}", self.endpoint or ""))
         self.ordering: tuple[str, ...] = check.strings("ordering") or ()
         ordering_fields = check.strings("ordering_fields")
         self.ordering_fields: frozenset[str] | None = (

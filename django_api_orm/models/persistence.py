@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.core.exceptions import FieldDoesNotExist
 
 from django_api_orm.exceptions import InvalidResponseError, NotFoundError
-from django_api_orm.models.fields import Field
+from django_api_orm.models.fields import Field, ForeignKey
 
 if TYPE_CHECKING:
     from django_api_orm.models.base import RemoteModel
@@ -65,17 +65,18 @@ def changed_fields(obj: RemoteModel) -> list[Field]:
     """Return the writable fields whose value differs from what the server last sent."""
     wire = obj.__dict__.get("_wire")
     local = obj.__dict__
+    touched = [f for f in obj._meta.writable_fields if f.attname in local]
+    if wire is None:
+        return touched
+    # Fields never read nor assigned still hold the server's value. An invalid local
+    # value raises a ValidationError keyed by its field, as the save itself would.
+    current = obj._to_wire_dict(touched)
     out = []
-    for field in obj._meta.writable_fields:
-        if field.attname not in local:
-            continue  # never read nor assigned: still the server's value
-        if wire is None:
-            out.append(field)
-            continue
+    for field in touched:
         sent = wire.get(field.source, _MISSING)
-        if isinstance(sent, dict) and hasattr(field, "target_field"):
+        if isinstance(sent, dict) and isinstance(field, ForeignKey):
             sent = sent.get(field.target_field.source, _MISSING)  # a nested related object
-        if sent is _MISSING or field.to_wire(local[field.attname]) != sent:
+        if sent is _MISSING or current[field.source] != sent:
             out.append(field)
     return out
 

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 from django.utils.module_loading import import_string
 
 from django_api_orm.conf import merge_pagination
-from django_api_orm.dialects.drf import endpoint_parents
 from django_api_orm.exceptions import BadRequestError, NotFoundError, NotSupportedError
 from django_api_orm.hydration import hydrate
 from django_api_orm.models import persistence
@@ -55,7 +54,9 @@ def service_context(
 ) -> tuple[AsyncServiceClient, BaseDialect, PaginationSettings]:
     """Return the client (for this event loop), dialect and pagination of ``model`` on ``alias``."""
     config = services.config(alias)
-    pagination = merge_pagination(config.pagination, model._meta.pagination)
+    pagination = merge_pagination(
+        config.pagination, model._meta.pagination, where=f"{model._meta.label}.Meta.pagination"
+    )
     return (
         services[alias],
         _dialect(config.dialect),
@@ -487,9 +488,7 @@ class QuerySet(Generic[M]):
         return result
 
     def _is_path_parent(self, lookup: Lookup) -> bool:
-        return lookup.name == "exact" and lookup.names in endpoint_parents(
-            self.model._meta.endpoint or ""
-        )
+        return lookup.name == "exact" and lookup.names in self.model._meta.path_parents
 
     async def _aget_detail(self, pk: Any) -> M:
         model = self.model
@@ -732,5 +731,5 @@ def _batches(ids: list[Any], max_chars: int) -> Iterator[list[Any]]:
 
 
 @functools.cache
-def _named_row(names: tuple[str, ...]) -> type[Any]:
-    return NamedTuple("Row", [(name, Any) for name in names])  # type: ignore[misc]
+def _named_row(names: tuple[str, ...]) -> Any:
+    return NamedTuple("Row", [(name, Any) for name in names])

@@ -22,7 +22,6 @@ from django_api_orm.models.sync import sync_twin
 
 if TYPE_CHECKING:
     from django_api_orm.models.base import RemoteModel
-    from django_api_orm.models.manager import BaseManager
     from django_api_orm.models.queryset import QuerySet
 
 __all__ = ["ReverseManyDescriptor", "contribute_reverse_relations", "prefetch_related_objects"]
@@ -76,14 +75,15 @@ class ReverseManyDescriptor:
     def __get__(self, instance: RemoteModel | None, owner: type | None = None) -> Any:
         if instance is None:
             return self
-        return _reverse_manager_class(type(self.field.model._default_manager), self)(instance)
+        superclass: Any = type(self.field.model._default_manager)
+        return _reverse_manager_class(superclass, self)(instance)
 
 
 @functools.cache
-def _reverse_manager_class(superclass: type[BaseManager[Any]], rel: ReverseManyDescriptor) -> type:
+def _reverse_manager_class(superclass: Any, rel: ReverseManyDescriptor) -> type:
     field = rel.field
 
-    class RelatedManager(superclass):  # type: ignore[valid-type,misc]
+    class RelatedManager(superclass):  # type: ignore[misc]
         """The related objects of one instance, as a manager filtered by its foreign key."""
 
         def __init__(self, instance: RemoteModel) -> None:

@@ -26,10 +26,11 @@ def sync_twin(
 
     @functools.wraps(async_method)
     def method(self: Any, *args: Any, **kwargs: Any) -> T:
-        return run_sync(
+        result: T = run_sync(
             lambda: getattr(self, async_name)(*args, **kwargs),
             hint=f"await {receiver}.{async_name}()",
         )
+        return result
 
     method.__name__ = async_name[1:]
     method.__qualname__ = async_method.__qualname__.replace(async_name, async_name[1:])

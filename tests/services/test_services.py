@@ -65,14 +65,16 @@ async def test_aclose_all_makes_the_next_use_open_a_new_client() -> None:
 
 async def test_unknown_alias_names_the_configured_ones() -> None:
     """Raises ImproperlyConfigured naming the configured aliases."""
-    with pytest.raises(ImproperlyConfigured, match=r"'nope'.*configured aliases: 'default'"):
+    with pytest.raises(
+        ImproperlyConfigured, match=r"'nope'.*configured aliases: 'default', 'provider'"
+    ):
         services["nope"]
 
 
 def test_config_returns_the_alias_config() -> None:
     """Returns the same ServiceConfig that conf.get_config returns."""
     assert services.config("default") is get_config("default")
-    assert list(services) == ["default"]
+    assert list(services) == ["default", "provider"]
     assert "default" in services
     assert "nope" not in services
 

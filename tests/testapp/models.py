@@ -19,7 +19,7 @@ class Book(RemoteModel):
     price = fields.DecimalField(max_digits=8, decimal_places=2)
     published = fields.DateField(null=True, blank=True)
     in_print = fields.BooleanField(default=True)
-    tags = fields.ListField(fields.CharField(), default=list)
+    tags = fields.ListField(fields.CharField(), default=list, blank=True)
     author = fields.ForeignKey(Author, related_name="books", null=True)
     created_at = fields.DateTimeField(read_only=True, null=True)
 
