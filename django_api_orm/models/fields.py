@@ -55,6 +55,7 @@ __all__ = [
     "IntegerField",
     "JSONField",
     "ListField",
+    "ManyToManyField",
     "TextField",
     "TimeField",
     "URLField",
@@ -885,13 +886,8 @@ class EmbeddedField(Field):
             ) from None
 
 
-class ForeignKey(Field):
-    """A reference to another RemoteModel: the related pk on the wire (or a nested object).
-
-    ``book.author_id`` is always the related pk; ``book.author`` is the related
-    instance once loaded. A nested object on the wire (``"author": {"id": 7, ...}``)
-    is hydrated as ``book.author`` without a request.
-    """
+class RelatedField(Field):
+    """A field naming another RemoteModel (``to``: a class, ``"Name"`` or ``"self"``)."""
 
     def __init__(
         self,
@@ -918,14 +914,8 @@ class ForeignKey(Field):
     def target_field(self) -> Field:
         return self.to._meta.pk
 
-    def get_attname(self) -> str:
-        return f"{self.name}_id"
-
-    def contribute_to_class(self, cls: type[RemoteModel], name: str) -> None:
-        super().contribute_to_class(cls, name)
-        setattr(cls, name, ForwardRelationDescriptor(self))
-
-    def parse_wire(self, value: Any) -> Any:
+    def parse_pk(self, value: Any) -> Any:
+        """Return the related pk of a wire value: the pk itself or a nested object."""
         target: Field = self.target_field
         if isinstance(value, dict):
             if target.source not in value:
@@ -935,6 +925,25 @@ class ForeignKey(Field):
                 raise ValueError(f"a nested object whose '{target.source}' is null")
         # The target's own parser: an error names this field, not the related pk.
         return target.parse_wire(value)
+
+
+class ForeignKey(RelatedField):
+    """A reference to another RemoteModel: the related pk on the wire (or a nested object).
+
+    ``book.author_id`` is always the related pk; ``book.author`` is the related
+    instance once loaded. A nested object on the wire (``"author": {"id": 7, ...}``)
+    is hydrated as ``book.author`` without a request.
+    """
+
+    def get_attname(self) -> str:
+        return f"{self.name}_id"
+
+    def contribute_to_class(self, cls: type[RemoteModel], name: str) -> None:
+        super().contribute_to_class(cls, name)
+        setattr(cls, name, ForwardRelationDescriptor(self))
+
+    def parse_wire(self, value: Any) -> Any:
+        return self.parse_pk(value)
 
     def value_from_wire(self, instance: RemoteModel) -> Any:
         value = super().value_from_wire(instance)
@@ -991,3 +1000,57 @@ class ForwardRelationDescriptor:
             )
         instance.__dict__[field.attname] = None if value is None else value.pk
         instance.__dict__.setdefault("_relations", {})[field.name] = value
+
+
+class ManyToManyField(RelatedField):
+    """Related objects sent as a list of their pks (``"genres": [1, 2]``).
+
+    ``book.genres_ids`` is the list of pks (assign it and save to change the
+    relation); ``book.genres`` is a manager of the related objects
+    (``GET genres/?id__in=1,2``), loaded for a whole page with
+    ``prefetch_related("genres")``.
+    """
+
+    wire_types = (list,)
+
+    def __init__(
+        self,
+        to: type[RemoteModel] | str,
+        *,
+        related_name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("default", list)
+        kwargs.setdefault("blank", True)
+        super().__init__(to, related_name=related_name, **kwargs)
+
+    def get_attname(self) -> str:
+        return f"{self.name}_ids"
+
+    def contribute_to_class(self, cls: type[RemoteModel], name: str) -> None:
+        super().contribute_to_class(cls, name)
+        from django_api_orm.models.relations import ManyRelatedDescriptor
+
+        setattr(cls, name, ManyRelatedDescriptor(self))
+
+    def parse_wire(self, value: Any) -> Any:
+        super().parse_wire(value)
+        return [self.parse_pk(item) for item in value]
+
+    def to_python(self, value: Any) -> Any:
+        from django_api_orm.models.base import RemoteModel
+
+        if value is None:
+            return None
+        if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+            raise ValidationError("Enter a list of primary keys.", code="invalid")
+        target = self.target_field
+        return [
+            item.pk if isinstance(item, RemoteModel) else target.to_python(item) for item in value
+        ]
+
+    def to_wire(self, value: Any) -> Any:
+        if value is None:
+            return None
+        target = self.target_field
+        return [target.to_wire(pk) for pk in self.to_python(value)]

@@ -17,14 +17,19 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import FieldDoesNotExist
 
-from django_api_orm.models.fields import Field, ForeignKey
+from django_api_orm.models.fields import Field, ForeignKey, ManyToManyField
 from django_api_orm.models.sync import sync_twin
 
 if TYPE_CHECKING:
     from django_api_orm.models.base import RemoteModel
     from django_api_orm.models.queryset import QuerySet
 
-__all__ = ["ReverseManyDescriptor", "contribute_reverse_relations", "prefetch_related_objects"]
+__all__ = [
+    "ManyRelatedDescriptor",
+    "ReverseManyDescriptor",
+    "contribute_reverse_relations",
+    "prefetch_related_objects",
+]
 
 #: Concurrent requests when a related provider offers no ``__in`` filter.
 FALLBACK_CONCURRENCY = 10
@@ -117,6 +122,45 @@ def _reverse_manager_class(superclass: Any, rel: ReverseManyDescriptor) -> type:
     return RelatedManager
 
 
+class ManyRelatedDescriptor:
+    """``book.genres``: a manager of the objects whose pks ``book.genres_ids`` lists."""
+
+    def __init__(self, field: ManyToManyField) -> None:
+        self.field = field
+
+    def __get__(self, instance: RemoteModel | None, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        superclass: Any = type(self.field.to._default_manager)
+        return _many_manager_class(superclass, self.field)(instance)
+
+
+@functools.cache
+def _many_manager_class(superclass: Any, field: ManyToManyField) -> type:
+    class ManyRelatedManager(superclass):  # type: ignore[misc]
+        """The objects one instance's list of pks names."""
+
+        def __init__(self, instance: RemoteModel) -> None:
+            super().__init__()
+            self.instance = instance
+            self.model = field.to
+            self.name = field.name
+
+        def get_queryset(self) -> QuerySet[Any]:
+            pks = getattr(self.instance, field.attname) or []
+            queryset: QuerySet[Any] = super().get_queryset()
+            queryset = queryset.filter(pk__in=pks) if pks else queryset.none()
+            prefetched = (self.instance.__dict__.get("_prefetched") or {}).get(field.name)
+            if prefetched is not None:
+                queryset._result_cache = list(prefetched)
+            return queryset
+
+    ManyRelatedManager.__name__ = ManyRelatedManager.__qualname__ = (
+        f"ManyRelated{superclass.__name__}"
+    )
+    return ManyRelatedManager
+
+
 async def prefetch_related_objects(
     objs: Sequence[RemoteModel], names: Iterable[str], *, using: str | None = None
 ) -> None:
@@ -133,9 +177,12 @@ async def prefetch_related_objects(
             raise ValueError(
                 f"Cannot prefetch '{name}': {model.__name__} has no relation of that name."
             ) from None
-        if not isinstance(field, ForeignKey):
+        if isinstance(field, ManyToManyField):
+            await _load_many(objs, field)
+        elif isinstance(field, ForeignKey):
+            await _load_forward(objs, field)
+        else:
             raise ValueError(f"Cannot prefetch '{name}': it is not a relation.")
-        await _load_forward(objs, field)
 
 
 async def _bounded(calls: Iterable[Any]) -> None:
@@ -148,6 +195,26 @@ async def _bounded(calls: Iterable[Any]) -> None:
     await asyncio.gather(*(run(c) for c in calls))
 
 
+async def _fetch_by_pk(related: type[RemoteModel], pks: list[Any]) -> dict[Any, RemoteModel]:
+    """Return ``{pk: object}``: batched ``__in`` requests, or concurrent detail GETs."""
+    manager: Any = related._default_manager
+    allowed = related._meta.filter_fields
+    if allowed is None or "in" in allowed.get(related._meta.pk.name, ()):
+        found: dict[Any, RemoteModel] = await manager.ain_bulk(pks)
+        return found
+    found = {}
+
+    def one(pk: Any) -> Any:
+        async def call() -> None:
+            with contextlib.suppress(related.DoesNotExist):
+                found[pk] = await manager.aget(pk=pk)
+
+        return call
+
+    await _bounded(one(pk) for pk in pks)
+    return found
+
+
 async def _load_forward(objs: Sequence[RemoteModel], field: ForeignKey) -> None:
     pending = []
     for obj in objs:
@@ -157,27 +224,20 @@ async def _load_forward(objs: Sequence[RemoteModel], field: ForeignKey) -> None:
     pks = list(dict.fromkeys(getattr(o, field.attname) for o in pending))
     if not pks:
         return
-    related = field.to
-    manager: Any = related._default_manager
-    allowed = related._meta.filter_fields
-    found: dict[Any, RemoteModel] = {}
-    if allowed is None or "in" in allowed.get(related._meta.pk.name, ()):
-        found = await manager.ain_bulk(pks)
-    else:
-
-        def one(pk: Any) -> Any:
-            async def call() -> None:
-                with contextlib.suppress(related.DoesNotExist):
-                    found[pk] = await manager.aget(pk=pk)
-
-            return call
-
-        await _bounded(one(pk) for pk in pks)
+    found = await _fetch_by_pk(field.to, pks)
     for obj in pending:
         pk = getattr(obj, field.attname)
         # A pk the server did not return stays unloaded: reading it raises, never None.
         if pk in found:
             obj.__dict__.setdefault("_relations", {})[field.name] = found[pk]
+
+
+async def _load_many(objs: Sequence[RemoteModel], field: ManyToManyField) -> None:
+    pks = list(dict.fromkeys(pk for o in objs for pk in getattr(o, field.attname) or ()))
+    found = await _fetch_by_pk(field.to, pks) if pks else {}
+    for obj in objs:
+        related = [found[pk] for pk in getattr(obj, field.attname) or () if pk in found]
+        obj.__dict__.setdefault("_prefetched", {})[field.name] = related
 
 
 async def _load_reverse(objs: Sequence[RemoteModel], rel: ReverseManyDescriptor) -> None:

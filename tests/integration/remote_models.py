@@ -34,6 +34,15 @@ class Author(RemoteModel):
         ordering_fields = ["id", "name", "born"]
 
 
+class Genre(RemoteModel):
+    name = fields.CharField(max_length=50)
+
+    class Meta:
+        service = "provider"
+        endpoint = "genres/"
+        ordering_fields = ["id", "name"]
+
+
 class Book(RemoteModel):
     title = fields.CharField(max_length=200)
     author = fields.ForeignKey(Author, related_name="books")
@@ -41,7 +50,7 @@ class Book(RemoteModel):
     published = fields.DateField(null=True, blank=True)
     in_print = fields.BooleanField(default=True)
     tags = fields.ListField(fields.CharField(), default=list)
-    genres = fields.ListField(fields.IntegerField(), default=list)
+    genres = fields.ManyToManyField(Genre)
     created_at = fields.DateTimeField(read_only=True)
 
     class Meta:

@@ -76,3 +76,18 @@ async def test_reverse_manager_and_nested_create(
         assert book.author_id == author_id
     finally:
         await book.adelete()
+
+
+async def test_many_to_many_prefetch(provider_service: Provider, provider_db: SQL) -> None:
+    """Prefetches every book's genres from the real server in one more request per page."""
+    books = [b async for b in Book.objects.prefetch_related("genres").order_by("id")[:50]]
+    rows = provider_db(
+        "SELECT bg.book_id, g.name FROM provider_book_genres bg "
+        "JOIN provider_genre g ON g.id = bg.genre_id ORDER BY bg.book_id, g.id"
+    )
+    expected: dict[int, list[str]] = {}
+    for book_id, name in rows:
+        expected.setdefault(book_id, []).append(name)
+    assert {b.pk: sorted(g.name for g in b.genres.all()) for b in books} == {
+        b.pk: sorted(expected.get(b.pk, [])) for b in books
+    }

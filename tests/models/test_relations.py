@@ -50,6 +50,20 @@ class Edition(RemoteModel):
         endpoint = "editions/"
 
 
+class Label(RemoteModel):
+    name = fields.CharField()
+
+    class Meta:
+        endpoint = "labels/"
+
+
+class Record(RemoteModel):
+    labels = fields.ManyToManyField(Label)
+
+    class Meta:
+        endpoint = "records/"
+
+
 def paths(mock: respx.MockRouter) -> list[str]:
     return [f"{c.request.method} {c.request.url.raw_path.decode()}" for c in mock.calls]
 
@@ -195,3 +209,34 @@ async def test_aiterator_prefetch_keeps_order(api: respx.MockRouter) -> None:
         ["GET /api/books/?page_size=5"]
         + [f"GET /api/books/?page={n}&page_size=5" for n in range(2, 6)]
     )
+
+
+async def test_many_to_many_is_a_list_of_pks(api: respx.MockRouter) -> None:
+    """Reads a list of pks, lists them through the manager and sends them back."""
+    api.get("labels/").respond(json=page([{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]))
+    put = api.put("records/5/").respond(json={"id": 5, "labels": [2]})
+    record = Record._from_wire({"id": 5, "labels": [1, 2]})
+    assert record.labels_ids == [1, 2]
+    assert [label.name async for label in record.labels.all()] == ["a", "b"]
+    assert paths(api) == ["GET /api/labels/?id__in=1,2&page_size=100"]
+    record.labels_ids = [2]
+    await record.asave()
+    assert json.loads(put.calls.last.request.content) == {"labels": [2]}
+
+
+async def test_many_to_many_prefetch_batches(api: respx.MockRouter) -> None:
+    """Loads the related objects of a whole page with one __in request."""
+    api.get("records/").respond(
+        json=page(
+            [{"id": 1, "labels": [1, 2]}, {"id": 2, "labels": [2, 3]}, {"id": 3, "labels": []}]
+        )
+    )
+    api.get("labels/").respond(
+        json=page([{"id": i, "name": n} for i, n in [(1, "a"), (2, "b"), (3, "c")]])
+    )
+    records = [r async for r in Record.objects.prefetch_related("labels")]
+    assert [[lb.name for lb in r.labels.all()] for r in records] == [["a", "b"], ["b", "c"], []]
+    assert paths(api) == [
+        "GET /api/records/?page_size=100",
+        "GET /api/labels/?id__in=1,2,3&page_size=100",
+    ]
