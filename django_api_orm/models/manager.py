@@ -63,9 +63,17 @@ class BaseManager(Generic[M]):
     @classmethod
     def _get_queryset_methods(cls, queryset_class: type) -> dict[str, Any]:
         def make(name: str, method: Any) -> Any:
-            @functools.wraps(method)
-            def manager_method(self: BaseManager[Any], *args: Any, **kwargs: Any) -> Any:
-                return getattr(self.get_queryset(), name)(*args, **kwargs)
+            if inspect.iscoroutinefunction(method):
+
+                @functools.wraps(method)
+                async def manager_method(self: BaseManager[Any], *args: Any, **kwargs: Any) -> Any:
+                    return await getattr(self.get_queryset(), name)(*args, **kwargs)
+
+            else:
+
+                @functools.wraps(method)
+                def manager_method(self: BaseManager[Any], *args: Any, **kwargs: Any) -> Any:
+                    return getattr(self.get_queryset(), name)(*args, **kwargs)
 
             manager_method.__signature__ = inspect.signature(method)  # type: ignore[attr-defined]
             return manager_method

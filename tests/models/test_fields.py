@@ -60,6 +60,7 @@ class Sample(RemoteModel):
     scores = fields.DictField(fields.DecimalField(decimal_places=1))
     address = fields.EmbeddedField(Address)
     owner = fields.ForeignKey(Owner)
+    co_owners = fields.ManyToManyField(Owner, related_name="+")
 
     class Meta:
         endpoint = "samples/"
@@ -111,6 +112,7 @@ ROUND_TRIPS: list[tuple[str, Any, Any]] = [
     ),
     ("address", ADDRESS_WIRE, Address(street="1 Rue X", city="Paris")),
     ("owner", 7, 7),
+    ("co_owners", [7, 8], [7, 8]),
 ]
 
 ALL_FIELDS = [f.name for f in Sample._meta.fields if not f.primary_key]
@@ -330,6 +332,8 @@ WRONG: list[tuple[str, Any]] = [
     ("owner", {"name": "no id"}),
     ("owner", {"id": None}),
     ("owner", {"id": "7"}),
+    ("co_owners", [7, "8"]),
+    ("co_owners", 7),
 ]
 
 
