@@ -15,8 +15,14 @@ __all__ = ["hydrate"]
 M = TypeVar("M", bound="RemoteModel")
 
 
-def hydrate(model: type[M], rows: Iterable[Any], *, where: str) -> list[M]:
-    """Return an instance of ``model`` over each row; a row that is not an object raises."""
+def hydrate(
+    model: type[M], rows: Iterable[Any], *, where: str, using: str | None = None
+) -> list[M]:
+    """Return an instance of ``model`` over each row; a row that is not an object raises.
+
+    ``using`` (a service alias other than the model's) is remembered, so that
+    saving the instance goes back to the service it came from.
+    """
     new = object.__new__
     out: list[M] = []
     append = out.append
@@ -28,5 +34,7 @@ def hydrate(model: type[M], rows: Iterable[Any], *, where: str) -> list[M]:
             )
         obj = new(model)
         obj.__dict__["_wire"] = row
+        if using is not None:
+            obj.__dict__["_db"] = using
         append(obj)
     return out

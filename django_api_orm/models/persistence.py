@@ -89,8 +89,11 @@ def _reset(obj: RemoteModel, data: Any, where: str) -> None:
             f"{type(data).__name__}."
         )
     relations = obj.__dict__.get("_relations") or {}
+    alias = obj.__dict__.get("_db")
     obj.__dict__.clear()
     obj.__dict__["_wire"] = data
+    if alias is not None:
+        obj.__dict__["_db"] = alias
     # Keep a loaded related instance while the foreign key still points at it.
     for name, related in relations.items():
         field = obj._meta.get_field(name)
@@ -102,7 +105,10 @@ def _context(obj: RemoteModel, using: str | None) -> Any:
     from django_api_orm.models.queryset import service_context
 
     model = type(obj)
-    return service_context(model, using or model._meta.service)
+    if using is not None:
+        obj.__dict__["_db"] = using
+    # An instance goes back to the service it was loaded from (``using()``), as in Django.
+    return service_context(model, using or obj.__dict__.get("_db") or model._meta.service)
 
 
 def _does_not_exist(obj: RemoteModel, method: str, path: str) -> Exception:

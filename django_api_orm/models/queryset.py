@@ -270,7 +270,7 @@ class QuerySet(Generic[M]):
     # --- fetching -----------------------------------------------------------
 
     def _rows_to_results(self, rows: list[dict[str, Any]], where: str) -> list[Any]:
-        objs: list[Any] = hydrate(self.model, rows, where=where)
+        objs: list[Any] = hydrate(self.model, rows, where=where, using=self._db)
         if self._values is None:
             return objs
         kind, names = self._values

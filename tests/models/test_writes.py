@@ -288,3 +288,15 @@ def test_sync_write_twins(api: respx.MockRouter) -> None:
     obj.delete()
     assert obj.pk is None
     assert method_and_path(api) == ["POST /api/books/", "PUT /api/books/7/", "DELETE /api/books/7/"]
+
+
+async def test_instance_saves_to_the_service_it_came_from(api: respx.MockRouter) -> None:
+    """Sends a write to the alias the instance was loaded with using(), as Django does."""
+    with respx.mock(base_url="http://127.0.0.1:9/api/") as other:
+        other.get("books/").respond(json=page([book(1)]))
+        put = other.put("books/1/").respond(json=book(1, title="Saved"))
+        obj = await Book.objects.using("provider").aget(title="Book 1")
+        obj.title = "Saved"
+        await obj.asave()
+        assert put.called
+    assert not api.calls
