@@ -22,7 +22,16 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+docs: $(STAMP)
+	$(BIN)/sphinx-build -q -W --keep-going -b html docs docs/_build/html
+
+demo: $(STAMP)
+	$(BIN)/python example_project/demo.py
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+test: lint typecheck docs pytest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache docs/_build
