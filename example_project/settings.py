@@ -2,8 +2,9 @@
 
 - ``provider``: a real Django REST framework API on SQLite, the "remote service"
   that the integration tests and the demo talk to.
-- ``storefront`` (to come): the consumer, built on ``django_api_orm``; it reads
-  the provider's address and token from ``API_ORM_SERVICES`` below.
+- ``storefront``: the consumer, built on ``django_api_orm``; it reads the
+  provider's address and token from ``API_ORM_SERVICES`` below. It keeps no data
+  of its own: messages live in a cookie, so its pages never touch the database.
 
 Environment:
     PROVIDER_DB      SQLite file of the provider (default example_project/provider.sqlite3)
@@ -33,9 +34,9 @@ INSTALLED_APPS = [
     "django_filters",
     # The provider: the REST API the storefront consumes.
     "example_project.provider",
-    # The storefront (consumer) goes here, with the package it demonstrates:
-    # "django_api_orm",
-    # "example_project.storefront",
+    # The storefront (consumer), with the package it demonstrates.
+    "django_api_orm",
+    "example_project.storefront",
 ]
 
 MIDDLEWARE = [
@@ -46,6 +47,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The storefront's: a 503 page, not a traceback, when the provider cannot be reached.
+    "example_project.storefront.middleware.ProviderUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "example_project.urls"
@@ -81,6 +84,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+
+# The storefront's "Book added" messages: in a cookie, not in the (provider's) database.
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 
 # The provider's API conventions. Pagination and filter backends are set per view
 # (example_project/provider/views.py): the client supports each pagination style.

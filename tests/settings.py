@@ -34,6 +34,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "example_project.storefront.middleware.ProviderUnavailableMiddleware",
 ]
 TEMPLATES = [
     {

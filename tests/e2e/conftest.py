@@ -1,0 +1,56 @@
+"""Fixtures for the end-to-end tests: the example storefront against the running provider.
+
+``provider`` and ``provider_db`` are the integration tests' session fixtures, shared
+by name: this directory starts its own provider once per session (a ``pytest_plugins``
+entry naming that conftest instead would register it a second time, which pytest
+refuses). ``storefront`` points the "default" service, the storefront's, at the
+provider, for pytest-django's ``async_client`` (Django's ``AsyncClient``) to drive
+its views; ``remove_books`` deletes at teardown the books a test created (the
+provider lives for the session and other tests count its rows); ``api_requests``
+lists the requests the package sent to the provider.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import pytest
+from django.test import override_settings
+
+from tests.e2e.helpers import CLIENT_LOGGER, service_settings
+from tests.integration import conftest as integration
+from tests.integration.conftest import Provider
+
+provider = integration.provider
+provider_db = integration.provider_db
+
+
+@pytest.fixture
+def storefront(provider: Provider) -> Iterator[Provider]:
+    """Configure the storefront's "default" service to talk to the running provider."""
+    with override_settings(API_ORM_SERVICES=service_settings(provider)):
+        yield provider
+
+
+@pytest.fixture
+async def remove_books(storefront: Provider) -> AsyncIterator[list[str]]:
+    """Yield a list to add titles to; delete the books with those titles at teardown."""
+    from example_project.storefront.models import Book
+
+    titles: list[str] = []
+    yield titles
+    if titles:
+        await Book.objects.filter(title__in=titles).adelete()
+
+
+@pytest.fixture
+def api_requests(caplog: pytest.LogCaptureFixture) -> Callable[[], list[str]]:
+    """Return a function listing the requests sent to the provider so far ("GET <url>")."""
+    caplog.set_level(logging.DEBUG, logger=CLIENT_LOGGER)
+
+    def sent() -> list[str]:
+        messages = [r.getMessage() for r in caplog.records if r.name == CLIENT_LOGGER]
+        return [" ".join(m.split()[:2]) for m in messages if " -> " in m]
+
+    return sent
