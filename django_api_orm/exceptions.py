@@ -132,25 +132,44 @@ class HTTPStatusError(APIError):
         super().__init__(message, method=method, url=url, status_code=status_code, body=body)
 
 
+def _flatten_messages(value: Any, prefix: str = "") -> list[str]:
+    """Return DRF's messages for one field as plain strings.
+
+    Nested errors (a list item's ``{"0": [...]}``, a nested object's
+    ``{"city": [...]}``) are flattened with where they apply in front.
+    """
+    if isinstance(value, Mapping):
+        out: list[str] = []
+        for key, inner in value.items():
+            where = f"item {int(key) + 1}" if str(key).isdigit() else str(key)
+            out.extend(_flatten_messages(inner, f"{prefix}{where}: "))
+        return out
+    if isinstance(value, list):
+        if all(isinstance(m, str) for m in value):
+            return [f"{prefix}{m}" for m in value]
+        out = []
+        for index, inner in enumerate(value, 1):
+            if inner in ({}, [], None):
+                continue  # DRF's placeholder for a list item without errors
+            out.extend(_flatten_messages(inner, f"{prefix}item {index}: "))
+        return out
+    return [f"{prefix}{value}"]
+
+
 def _drf_to_django_errors(body: Any) -> dict[str, list[str]] | list[str]:
     """Turn DRF's error body into what ``ValidationError`` accepts."""
     if isinstance(body, Mapping):
         errors: dict[str, list[str]] = {}
         for key, value in body.items():
             field = NON_FIELD_ERRORS if key in ("non_field_errors", "detail") else str(key)
-            messages = value if isinstance(value, list) else [value]
-            errors.setdefault(field, []).extend(
-                m if isinstance(m, str) else str(m) for m in messages
-            )
+            errors.setdefault(field, []).extend(_flatten_messages(value))
         if errors:
             return errors
     if isinstance(body, list) and body:
-        return [str(m) for m in body]
+        return _flatten_messages(body)
     return {NON_FIELD_ERRORS: [str(body) if body else "Bad request."]}
 
 
-# The ignore: ``message`` is ``str`` on APIError but ``str | Promise`` on django-stubs'
-# ValidationError, which never sets it when given a dict or a list, as here.
 class BadRequestError(HTTPStatusError, ValidationError):  # type: ignore[misc]
     """400: the server rejected the request's data.
 

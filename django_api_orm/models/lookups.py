@@ -20,6 +20,8 @@ from django_api_orm.models.fields import (
     Field,
     ForeignKey,
     IntegerField,
+    ListField,
+    ManyToManyField,
 )
 
 if TYPE_CHECKING:
@@ -52,13 +54,26 @@ class Lookup:
         return self.names if self.name == "exact" else f"{self.names}__{self.name}"
 
 
+def prep_value(field: Field, value: Any) -> Any:
+    """Prepare one filter value for ``field``.
+
+    On a list field (a ``ListField`` or a ``ManyToManyField``) a single value is an
+    item, as django-filter reads ``genres=3``: "the list holds 3".
+    """
+    if isinstance(field, ManyToManyField):
+        return field.target_field.get_prep_value(getattr(value, "pk", value))
+    if isinstance(field, ListField) and field.child is not None:
+        return field.child.get_prep_value(value)
+    return field.get_prep_value(value)
+
+
 class LookupKind:
     """How a lookup prepares its value."""
 
     names: ClassVar[frozenset[str]] = frozenset()
 
     def prepare(self, field: Field, value: Any, written: str) -> Any:
-        return field.get_prep_value(value)
+        return prep_value(field, value)
 
 
 class _Plain(LookupKind):
@@ -96,7 +111,7 @@ class _In(LookupKind):
         for item in value:
             if item is None:
                 raise ValueError(f"{written} cannot contain None; filter on __isnull instead.")
-            items.append(field.get_prep_value(item))
+            items.append(prep_value(field, item))
         return tuple(dict.fromkeys(items))
 
 

@@ -235,3 +235,21 @@ async def test_token_never_in_log_records(caplog: pytest.LogCaptureFixture) -> N
         text = record.getMessage() + repr(record.args) + repr(record.__dict__)
         assert TOKEN not in text
         assert "QUERY-SECRET" not in record.getMessage()
+
+
+def test_nested_drf_errors_are_flattened_with_where_they_apply() -> None:
+    """Flattens a list item's and a nested object's errors into readable messages."""
+    from django_api_orm import BadRequestError
+
+    error = BadRequestError(
+        body={
+            "tags": {"1": ["Ensure this field has no more than 50 characters."]},
+            "address": {"city": ["This field is required."]},
+            "items": [{}, {"qty": ["Must be positive."]}],
+        }
+    )
+    assert error.message_dict == {
+        "tags": ["item 2: Ensure this field has no more than 50 characters."],
+        "address": ["city: This field is required."],
+        "items": ["item 2: qty: Must be positive."],
+    }

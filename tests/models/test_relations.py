@@ -240,3 +240,12 @@ async def test_many_to_many_prefetch_batches(api: respx.MockRouter) -> None:
         "GET /api/records/?page_size=100",
         "GET /api/labels/?id__in=1,2,3&page_size=100",
     ]
+
+
+async def test_filter_on_a_list_of_pks_takes_one_item(api: respx.MockRouter) -> None:
+    """Sends filter(labels=2) as labels=2, the way django-filter reads a list field."""
+    route = api.get("records/").respond(json=page([]))
+    await Record.objects.filter(labels=Label._from_wire({"id": 2, "name": "b"})).acount()
+    assert route.calls.last.request.url.raw_path == b"/api/records/?labels=2&page_size=1"
+    await Record.objects.filter(labels__in=[1, "3"]).acount()
+    assert route.calls.last.request.url.raw_path == b"/api/records/?labels__in=1,3&page_size=1"
