@@ -49,19 +49,24 @@ def _dialect(path: str) -> BaseDialect:
     return dialect
 
 
+#: (model, alias) → (the ServiceConfig it was computed from, dialect, pagination).
+_contexts: dict[tuple[type[Any], str], tuple[Any, BaseDialect, PaginationSettings]] = {}
+
+
 def service_context(
     model: type[RemoteModel], alias: str
 ) -> tuple[AsyncServiceClient, BaseDialect, PaginationSettings]:
     """Return the client (for this event loop), dialect and pagination of ``model`` on ``alias``."""
     config = services.config(alias)
-    pagination = merge_pagination(
-        config.pagination, model._meta.pagination, where=f"{model._meta.label}.Meta.pagination"
-    )
-    return (
-        services[alias],
-        _dialect(config.dialect),
-        PaginationSettings.from_config(pagination),
-    )
+    cached = _contexts.get((model, alias))
+    # Recomputed only when the settings changed (a new ServiceConfig object).
+    if cached is None or cached[0] is not config:
+        pagination = merge_pagination(
+            config.pagination, model._meta.pagination, where=f"{model._meta.label}.Meta.pagination"
+        )
+        cached = (config, _dialect(config.dialect), PaginationSettings.from_config(pagination))
+        _contexts[(model, alias)] = cached
+    return services[alias], cached[1], cached[2]
 
 
 class QuerySet(Generic[M]):
