@@ -283,6 +283,7 @@ class ServiceConfig:
 
     @property
     def base_url(self) -> str:
+        """The service's ``BASE_URL``."""
         return str(self.client_kwargs["base_url"])
 
 

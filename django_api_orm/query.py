@@ -39,6 +39,9 @@ class Query:
     prefetch_related: tuple[str, ...] = ()
     deferred: frozenset[str] = frozenset()
     only: frozenset[str] | None = None
+    #: Set when the query cannot be sent (a prefetched relation answers from memory
+    #: instead); sending it raises this error.
+    unsendable: Exception | None = None
 
     def clone(self, **changes: Any) -> Query:
         return dataclasses.replace(self, **changes)

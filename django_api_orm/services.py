@@ -136,9 +136,11 @@ class ServiceHandler:
         return client
 
     def __iter__(self) -> Iterator[str]:
+        """Iterate over the configured aliases."""
         return iter(aliases())
 
     def __contains__(self, alias: object) -> bool:
+        """Tell whether ``alias`` is configured."""
         return alias in aliases()
 
     def config(self, alias: str) -> ServiceConfig:

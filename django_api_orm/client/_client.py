@@ -334,7 +334,7 @@ class AsyncServiceClient:
 
     @property
     def origin(self) -> str:
-        """The base URL's origin (``scheme://host[:port]``): the only one requests go to."""
+        """The base URL's origin, ``scheme://host[:port]``, the only one requests go to."""
         return str(self._origin)
 
     @property

@@ -282,6 +282,7 @@ class RemoteModel(metaclass=RemoteModelBase):
 
     @property
     def pk(self) -> Any:
+        """The primary key's value, whatever the pk field is called."""
         return getattr(self, self._pk_field().attname)
 
     @pk.setter

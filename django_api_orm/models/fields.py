@@ -159,6 +159,7 @@ class Field:
 
     @property
     def validators(self) -> list[Validator]:
+        """The validators ``clean()`` runs: the field type's, then the declared ones."""
         return [*self.default_validators, *self._validators]
 
     @property
@@ -167,6 +168,7 @@ class Field:
         return list(_flat_choices(self.choices or ()))
 
     def has_default(self) -> bool:
+        """Tell whether the field declares a default."""
         return self.default is not NOT_PROVIDED
 
     def get_default(self) -> Any:

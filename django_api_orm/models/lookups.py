@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from django.core.exceptions import FieldDoesNotExist, FieldError
+from django.core.exceptions import FieldDoesNotExist, FieldError, ValidationError
 
 from django_api_orm.exceptions import NotSupportedError
 from django_api_orm.models.fields import (
@@ -136,24 +136,28 @@ class _IsNull(LookupKind):
         return value
 
 
+# Standalone fields that convert a date part's value; module-level, because a field
+# kept as a class attribute would act as a descriptor.
+_AS_INTEGER = IntegerField()
+_AS_DATE = DateField()
+
+
 class _DatePart(LookupKind):
     names = frozenset({"year", "month", "day", "week_day", "quarter", "hour", "minute"})
-    _as = IntegerField()
 
     def prepare(self, field: Field, value: Any, written: str) -> Any:
         if not isinstance(field, DateField | DateTimeField):
             raise FieldError(f"Unsupported lookup '{written}': {field.name} is not a date field.")
-        return self._as.to_python(value)
+        return _AS_INTEGER.to_python(value)
 
 
 class _Date(LookupKind):
     names = frozenset({"date"})
-    _as = DateField()
 
     def prepare(self, field: Field, value: Any, written: str) -> Any:
         if not isinstance(field, DateTimeField):
             raise FieldError(f"Unsupported lookup '{written}': {field.name} is not a datetime.")
-        return self._as.to_python(value)
+        return _AS_DATE.to_python(value)
 
 
 #: Lookup name → how its value is prepared. Unknown names raise ``FieldError``.
@@ -218,7 +222,13 @@ def parse_lookup(model: type[RemoteModel], written: str, value: Any) -> Lookup:
             raise ValueError(f"Cannot use None as a query value ({written}).")
         # filter(x=None) means "x is null", as in Django.
         return Lookup("__".join(path), "isnull", True, field, written, "__".join(names))
-    prepared = kind.prepare(field, value, written)
+    try:
+        prepared = kind.prepare(field, value, written)
+    except ValidationError as exc:
+        # As Django's ORM: a filter value of the wrong type is a ValueError.
+        raise ValueError(
+            f"Field '{field.name}' cannot take {value!r} in {written}: {' '.join(exc.messages)}"
+        ) from exc
     return Lookup("__".join(path), name, prepared, field, written, "__".join(names))
 
 
@@ -247,17 +257,21 @@ class Q:
         return Q(self, other, _connector=connector)
 
     def __or__(self, other: object) -> Q:
+        """Combine with OR (only equalities on one field can be sent)."""
         return self._combine(other, self.OR)
 
     def __and__(self, other: object) -> Q:
+        """Combine with AND."""
         return self._combine(other, self.AND)
 
     def __invert__(self) -> Q:
+        """Negate (sent through ``Meta.exclude_filters``)."""
         clone = self.copy()
         clone.negated = not self.negated
         return clone
 
     def copy(self) -> Q:
+        """Return a shallow copy."""
         clone = Q(_connector=self.connector, _negated=self.negated)
         clone.children = list(self.children)
         return clone

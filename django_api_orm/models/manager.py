@@ -34,6 +34,7 @@ class BaseManager(Generic[M]):
         return cls
 
     def contribute_to_class(self, cls: type[M], name: str) -> None:
+        """Attach this manager to ``cls`` as ``name``."""
         self.name = name
         self.model = cls
         setattr(cls, name, ManagerDescriptor(self))

@@ -170,10 +170,12 @@ class Options:
 
     @property
     def field_names(self) -> list[str]:
+        """The names of the fields, in declaration order."""
         return [f.name for f in self.fields]
 
     @property
     def writable_fields(self) -> list[Field]:
+        """The fields a write sends (every field but the read-only ones)."""
         return [f for f in self.fields if not f.read_only]
 
     # --- names --------------------------------------------------------------
@@ -198,6 +200,7 @@ class Options:
 
     @property
     def label_lower(self) -> str:
+        """``app_label.model_name``, as Django's ``_meta.label_lower``."""
         return f"{self.app_label}.{self.model_name}"
 
     def __repr__(self) -> str:

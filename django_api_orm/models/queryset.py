@@ -101,6 +101,7 @@ class QuerySet(Generic[M]):
 
     @property
     def query(self) -> Query:
+        """The plain-data ``Query`` this QuerySet sends."""
         return self._query
 
     @property
@@ -123,6 +124,8 @@ class QuerySet(Generic[M]):
             raise TypeError(f"Cannot {action} a query once a slice has been taken.")
 
     def _context(self) -> tuple[AsyncServiceClient, BaseDialect, PaginationSettings]:
+        if self._query.unsendable is not None:
+            raise self._query.unsendable
         return service_context(self.model, self.db)
 
     def _walker(self, ordering: Sequence[str] | None = None) -> PageWalker:
@@ -204,6 +207,10 @@ class QuerySet(Generic[M]):
 
     def prefetch_related(self, *lookups: str) -> QuerySet[M]:
         """Return a new QuerySet loading these relations with batched requests."""
+        from django_api_orm.models.relations import check_relation
+
+        for name in lookups:
+            check_relation(self.model, name)
         return self._chain(prefetch_related=(*self._query.prefetch_related, *lookups))
 
     def values(self, *fields: str) -> QuerySet[M]:
@@ -323,6 +330,8 @@ class QuerySet(Generic[M]):
         await prefetch_related_objects(objs, names, using=self._db)
 
     def __aiter__(self) -> AsyncIterator[Any]:
+        """Iterate with ``async for``: fetch every page once, then serve from the cache."""
+
         async def generator() -> AsyncIterator[Any]:
             for obj in await self._afetch_all():
                 yield obj
@@ -336,12 +345,15 @@ class QuerySet(Generic[M]):
         return self._result_cache
 
     def __iter__(self) -> Iterator[Any]:
+        """Iterate in sync code (the sync bridge), or from the cache once evaluated."""
         return iter(self._fetch_all("async for obj in queryset"))
 
     def __len__(self) -> int:
+        """Return the number of results, fetching them all if not evaluated yet."""
         return len(self._fetch_all("await queryset.acount()"))
 
     def __bool__(self) -> bool:
+        """Return whether there are results, fetching them all if not evaluated yet."""
         return bool(self._fetch_all("await queryset.aexists()"))
 
     def __repr__(self) -> str:

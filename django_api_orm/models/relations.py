@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import FieldDoesNotExist
 
+from django_api_orm.exceptions import NotSupportedError
 from django_api_orm.models.fields import Field, ForeignKey, ManyToManyField
 from django_api_orm.models.sync import sync_twin
 
@@ -149,8 +150,14 @@ def _many_manager_class(superclass: Any, field: ManyToManyField) -> type:
         def get_queryset(self) -> QuerySet[Any]:
             pks = getattr(self.instance, field.attname) or []
             queryset: QuerySet[Any] = super().get_queryset()
-            queryset = queryset.filter(pk__in=pks) if pks else queryset.none()
             prefetched = (self.instance.__dict__.get("_prefetched") or {}).get(field.name)
+            try:
+                queryset = queryset.filter(pk__in=pks) if pks else queryset.none()
+            except NotSupportedError as exc:
+                if prefetched is None:
+                    raise
+                # Prefetched by detail GETs: answer from memory; a query raises.
+                queryset = queryset._chain(unsendable=exc)
             if prefetched is not None:
                 queryset._result_cache = list(prefetched)
             return queryset
@@ -161,28 +168,37 @@ def _many_manager_class(superclass: Any, field: ManyToManyField) -> type:
     return ManyRelatedManager
 
 
+def check_relation(model: type[RemoteModel], name: str) -> None:
+    """Raise ``ValueError`` unless ``name`` is a relation of ``model`` that can be prefetched."""
+    if isinstance(getattr(model, name, None), ReverseManyDescriptor):
+        return
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        raise ValueError(
+            f"Cannot prefetch '{name}': {model.__name__} has no relation of that name."
+        ) from None
+    if not isinstance(field, ForeignKey | ManyToManyField):
+        raise ValueError(f"Cannot prefetch '{name}': it is not a relation.")
+
+
 async def prefetch_related_objects(
     objs: Sequence[RemoteModel], names: Iterable[str], *, using: str | None = None
 ) -> None:
     """Attach the related objects named by ``names`` to each of ``objs``."""
     model = type(objs[0])
     for name in dict.fromkeys(names):
+        check_relation(model, name)
         reverse = getattr(model, name, None)
         if isinstance(reverse, ReverseManyDescriptor):
             await _load_reverse(objs, reverse)
             continue
-        try:
-            field = model._meta.get_field(name)
-        except FieldDoesNotExist:
-            raise ValueError(
-                f"Cannot prefetch '{name}': {model.__name__} has no relation of that name."
-            ) from None
+        field = model._meta.get_field(name)
         if isinstance(field, ManyToManyField):
             await _load_many(objs, field)
-        elif isinstance(field, ForeignKey):
-            await _load_forward(objs, field)
         else:
-            raise ValueError(f"Cannot prefetch '{name}': it is not a relation.")
+            assert isinstance(field, ForeignKey)
+            await _load_forward(objs, field)
 
 
 async def _bounded(calls: Iterable[Any]) -> None:

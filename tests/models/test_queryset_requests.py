@@ -10,7 +10,7 @@ import pytest
 import respx
 from django.core.exceptions import FieldError, SynchronousOnlyOperation
 
-from django_api_orm import InvalidResponseError, NotSupportedError, Q
+from django_api_orm import InvalidResponseError, NotSupportedError, Q, fields
 from tests.models.conftest import API, book, page
 from tests.testapp.models import Author, Book, Country, Event, Review, Tag
 
@@ -549,3 +549,25 @@ async def test_nested_object_hydrates_relation(api: respx.MockRouter) -> None:
     assert obj.author_id == 5
     assert obj.author.name == "Nested"
     assert len(api.calls) == 1
+
+
+async def test_date_part_lookups(api: respx.MockRouter) -> None:
+    """Sends __year with an integer value, as django-filter expects."""
+    route = api.get("tags/").respond(json=page([]))
+
+    class Diary(Tag):
+        day = fields.DateTimeField()
+
+        class Meta:
+            endpoint = "tags/"
+
+    await Diary.objects.filter(day__year="2020", day__date=datetime.date(2021, 2, 3)).acount()
+    assert sent(route) == "/api/tags/?day__date=2021-02-03&day__year=2020&page_size=1"
+
+
+def test_wrong_typed_filter_value_is_a_value_error() -> None:
+    """Raises ValueError naming the field for a filter value of the wrong type, as Django."""
+    with pytest.raises(ValueError, match="Field 'id'"):
+        Book.objects.filter(id="abc")
+    with pytest.raises(ValueError, match="Field 'id'"):
+        Book.objects.filter(pk="")

@@ -249,3 +249,47 @@ async def test_filter_on_a_list_of_pks_takes_one_item(api: respx.MockRouter) -> 
     assert route.calls.last.request.url.raw_path == b"/api/records/?labels=2&page_size=1"
     await Record.objects.filter(labels__in=[1, "3"]).acount()
     assert route.calls.last.request.url.raw_path == b"/api/records/?labels__in=1,3&page_size=1"
+
+
+class Mood(RemoteModel):
+    """A provider without an id__in filter."""
+
+    name = fields.CharField()
+
+    class Meta:
+        endpoint = "moods/"
+        filter_fields = {"name": ["exact"]}
+
+
+class Song(RemoteModel):
+    moods = fields.ManyToManyField(Mood)
+
+    class Meta:
+        endpoint = "songs/"
+
+
+async def test_prefetched_many_answers_from_memory_without_in_filter(
+    api: respx.MockRouter,
+) -> None:
+    """Answers book.genres from a prefetch made by detail GETs; a new query still raises."""
+    api.get("songs/").respond(json=page([{"id": 1, "moods": [1, 2]}]))
+    api.get(url__regex=r".*/moods/\d+/$").mock(
+        side_effect=lambda r: httpx.Response(
+            200, json={"id": int(r.url.path.split("/")[-2]), "name": "m"}
+        )
+    )
+    (song,) = [s async for s in Song.objects.prefetch_related("moods")]
+    assert [m.pk for m in song.moods.all()] == [1, 2]
+    assert await song.moods.all().acount() == 2
+    with pytest.raises(NotSupportedError, match="pk__in"):
+        await song.moods.all().filter(name="m").acount()
+    with pytest.raises(NotSupportedError):
+        [m async for m in Song._from_wire({"id": 2, "moods": [1]}).moods.all()]
+
+
+def test_prefetch_related_checks_names_at_once() -> None:
+    """Raises ValueError for a name that is not a relation when prefetch_related() is called."""
+    with pytest.raises(ValueError, match="no relation"):
+        Book.objects.prefetch_related("nope")
+    with pytest.raises(ValueError, match="not a relation"):
+        Book.objects.prefetch_related("title")
