@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import Provider
 from tests.docs.rst import DOCS, pages, read_blocks, untested_python
 from tests.docs.runner import TUTORIAL, PageRun, project_files
-from tests.integration.conftest import Provider
 
 RUNNABLE = frozenset({"run", "file", "settings"})
 EXAMPLE_PAGES = [page for page in pages() if any(b.kind in RUNNABLE for b in read_blocks(page))]

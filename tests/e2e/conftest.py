@@ -1,9 +1,7 @@
 """Fixtures for the end-to-end tests: the example storefront against the running provider.
 
-``provider`` and ``provider_db`` are the integration tests' session fixtures, shared
-by name: this directory starts its own provider once per session (a ``pytest_plugins``
-entry naming that conftest instead would register it a second time, which pytest
-refuses). ``storefront`` points the "default" service, the storefront's, at the
+``provider`` and ``provider_db`` come from ``tests/conftest.py``: one provider serves
+the whole session. ``storefront`` points the "default" service, the storefront's, at the
 provider, for pytest-django's ``async_client`` (Django's ``AsyncClient``) to drive
 its views; ``remove_books`` deletes at teardown the books a test created (the
 provider lives for the session and other tests count its rows); ``api_requests``
@@ -18,12 +16,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import pytest
 from django.test import override_settings
 
+from tests.conftest import Provider
 from tests.e2e.helpers import CLIENT_LOGGER, service_settings
-from tests.integration import conftest as integration
-from tests.integration.conftest import Provider
-
-provider = integration.provider
-provider_db = integration.provider_db
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from tests.integration.conftest import Provider
+from tests.conftest import Provider
 
 SQL = Callable[..., list[tuple[Any, ...]]]
 #: The client's logger: one DEBUG line per request, "GET <url> -> 200 HTTP/1.1".

@@ -24,8 +24,8 @@ import trustme
 from django.test import AsyncClient, override_settings
 
 from django_api_orm import services
+from tests.conftest import ASGI_APP, Provider
 from tests.e2e.helpers import CLIENT_LOGGER, SQL, book_ids, count, ids, service_settings
-from tests.integration.conftest import ASGI_APP, Provider
 from tests.servers import start_hypercorn
 
 #: Seconds the WSGI server's thread may take to stop.

@@ -16,6 +16,7 @@ import pytest
 from django.test import AsyncClient, override_settings
 
 from example_project.storefront.models import Author, Book
+from tests.conftest import Provider
 from tests.e2e.helpers import (
     SQL,
     book_ids,
@@ -27,7 +28,6 @@ from tests.e2e.helpers import (
     service_settings,
     text,
 )
-from tests.integration.conftest import Provider
 from tests.servers import free_port
 
 pytestmark = pytest.mark.usefixtures("storefront")

@@ -14,7 +14,7 @@ from django.http import Http404
 from django.shortcuts import aget_object_or_404, get_object_or_404
 
 from django_api_orm import NotSupportedError, Q
-from tests.integration.conftest import Provider
+from tests.conftest import Provider
 from tests.integration.remote_models import Book, CursorBook, LimitOffsetBook, PlainBook
 
 pytestmark = pytest.mark.usefixtures("provider_service")

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from django_api_orm import services
-from tests.integration.conftest import Provider
+from tests.conftest import Provider
 from tests.integration.proxy import proxy
 from tests.integration.remote_models import Author, Book
 

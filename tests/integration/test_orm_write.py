@@ -12,7 +12,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.test import override_settings
 
 from django_api_orm import BadRequestError, RemoteModel, ServerError, fields, services
-from tests.integration.conftest import Provider
+from tests.conftest import Provider
 from tests.integration.proxy import proxy
 from tests.integration.remote_models import Book
 

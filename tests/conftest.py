@@ -1,11 +1,11 @@
-"""Fixtures that serve the example provider over real HTTP for the integration tests.
+"""Fixtures that serve the example provider over real HTTP, shared by every test directory.
 
 ``provider`` (session) migrates and seeds a fresh SQLite file in a temporary
 directory, serves ``example_project.asgi:application`` with uvicorn on 127.0.0.1 and
 yields a ``Provider`` (``.base_url``, ``.token``, ``.db_path``, ``.headers``).
 ``provider_db`` runs read-only SQL on that file, so a test can check what a request
 really did ("exactly one row created"). ``api`` is an ``httpx.Client`` on the provider
-that sends the token.
+that sends the token. One provider serves the whole session.
 
 Tests that write should create their own rows and delete them again: the provider
 lives for the whole session and other tests count its rows.
