@@ -110,13 +110,11 @@ class QuerySet(Generic[M]):
         return self._db or self.model._meta.service
 
     def _chain(self, **query_changes: Any) -> QuerySet[M]:
-        clone = type(self)(self.model, self._query.clone(**query_changes), self._db)
-        clone._values = self._values
-        return clone
+        return self._with_query(self._query.clone(**query_changes))
 
     def _with_query(self, query: Query) -> QuerySet[M]:
-        clone = self._chain()
-        clone._query = query
+        clone = type(self)(self.model, query, self._db)
+        clone._values = self._values
         return clone
 
     def _not_sliced(self, action: str) -> None:

@@ -571,3 +571,27 @@ def test_wrong_typed_filter_value_is_a_value_error() -> None:
         Book.objects.filter(id="abc")
     with pytest.raises(ValueError, match="Field 'id'"):
         Book.objects.filter(pk="")
+
+
+def test_paginator_sends_one_count_and_one_request_per_page(api: respx.MockRouter) -> None:
+    """Works with Django's Paginator: one count request, then one request per page."""
+    from django.core.paginator import Paginator
+
+    api.get("books/").mock(
+        side_effect=lambda r: httpx.Response(
+            200,
+            json=page(
+                [book(i) for i in range(1, 11)]
+                if "page=" not in str(r.url)
+                else [book(i) for i in range(21, 31)],
+                count=95,
+            ),
+        )
+    )
+    paginator = Paginator(Book.objects.order_by("id"), 10)
+    assert paginator.num_pages == 10
+    assert [b.pk for b in paginator.page(3).object_list] == list(range(21, 31))
+    assert paths(api) == [
+        "/api/books/?page_size=1",
+        "/api/books/?ordering=id&page=3&page_size=10",
+    ]
