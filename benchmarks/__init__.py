@@ -1,0 +1,1 @@
+"""Benchmarks for django_api_orm: ``python -m benchmarks`` (``make bench``)."""
