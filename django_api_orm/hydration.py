@@ -24,6 +24,9 @@ def hydrate(
     saving the instance goes back to the service it came from.
     """
     new = object.__new__
+    # object.__setattr__, not obj.__dict__[...]: CPython keeps the attributes inline
+    # without a separate dict per instance, half the objects for the collector.
+    setattr_ = object.__setattr__
     out: list[M] = []
     append = out.append
     for row in rows:
@@ -33,8 +36,8 @@ def hydrate(
                 f"{type(row).__name__}: {str(row)[:100]!r}."
             )
         obj = new(model)
-        obj.__dict__["_wire"] = row
+        setattr_(obj, "_wire", row)
         if using is not None:
-            obj.__dict__["_db"] = using
+            setattr_(obj, "_db", using)
         append(obj)
     return out

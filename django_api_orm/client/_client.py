@@ -595,7 +595,13 @@ class AsyncServiceClient:
                 # httpx's timeouts (each one socket operation) do not: a server
                 # trickling a byte at a time would otherwise hold us forever.
                 async with _deadline(self._timeout):
-                    response = await pool.client.send(request, stream=True)
+                    # Straight to the transport: redirects, retries, auth and the
+                    # deadline are this client's own, so httpx.AsyncClient.send's
+                    # auth flow, redirect loop and hooks would be pure cost.
+                    response = await pool.transport.handle_async_request(request)
+                    response.request = request
+                    if "set-cookie" in response.headers:
+                        pool.client.cookies.extract_cookies(response)
                     try:
                         exchange = await self._read(response, retry=retry, follow=follow)
                     finally:

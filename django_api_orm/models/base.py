@@ -275,7 +275,7 @@ class RemoteModel(metaclass=RemoteModelBase):
     def _from_wire(cls, row: dict[str, Any]) -> Any:
         """Return an instance over a server row; fields convert on first access."""
         obj = cls.__new__(cls)
-        obj.__dict__["_wire"] = row
+        object.__setattr__(obj, "_wire", row)
         return obj
 
     # --- identity -----------------------------------------------------------

@@ -63,6 +63,9 @@ __all__ = [
 ]
 
 
+_MISSING: Any = object()
+
+
 class _NotProvided:
     def __repr__(self) -> str:
         return "NOT_PROVIDED"
@@ -81,6 +84,21 @@ class Field:
 
     #: Python types ``parse_wire`` accepts from the wire.
     wire_types: ClassVar[tuple[type, ...]] = ()
+    #: Wire types that already are the Python value (read without conversion).
+    ready_types: ClassVar[frozenset[type]] = frozenset()
+    #: Set for a field that overrides ``value_from_wire`` (a foreign key caching its
+    #: nested object): its reads always go through it.
+    _reads_itself: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A subclass that converts differently must not inherit the no-conversion path.
+        converts = ("parse_wire", "from_wire", "value_from_wire")
+        if "ready_types" not in cls.__dict__ and any(name in cls.__dict__ for name in converts):
+            cls.ready_types = frozenset()
+        if "value_from_wire" in cls.__dict__:
+            cls._reads_itself = True
+
     default_error_messages: ClassVar[dict[str, str]] = {
         "invalid_choice": "Value %(value)r is not a valid choice.",
         "null": "This field cannot be null.",
@@ -199,8 +217,17 @@ class Field:
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         if instance is None:
             return self
-        value = self.value_from_wire(instance)
-        instance.__dict__[self.attname] = value
+        wire = getattr(instance, "_wire", None)
+        raw = _MISSING if wire is None else wire.get(self.source, _MISSING)
+        if type(raw) in self.ready_types:
+            value = raw  # already the Python value: no conversion to run
+        elif raw is _MISSING or self._reads_itself:
+            value = self.value_from_wire(instance)
+        else:
+            value = self.from_wire(raw)
+        # Cached in the instance, where it wins over this (non-data) descriptor;
+        # object.__setattr__ keeps CPython's inline attribute values (no __dict__).
+        object.__setattr__(instance, self.attname, value)
         return value
 
     def value_from_wire(self, instance: RemoteModel) -> Any:
@@ -209,7 +236,7 @@ class Field:
         A key missing from the row takes the field's default (``None`` for a
         ``null=True`` field, as in Django); with neither, it is an error.
         """
-        wire = instance.__dict__.get("_wire")
+        wire = getattr(instance, "_wire", None)
         if wire is None or self.source not in wire:
             if wire is not None and not self.has_default() and not self.null:
                 raise InvalidResponseError(
@@ -350,6 +377,8 @@ def _rendered(error: ValidationError) -> Iterator[tuple[str, str | None]]:
 class IntegerField(Field):
     """An integer; the wire value must be a JSON integer (not a float, string or boolean)."""
 
+    ready_types = frozenset({int})
+
     default_error_messages: ClassVar[dict[str, str]] = {
         "invalid": "'%(value)s' value must be an integer."
     }
@@ -383,6 +412,8 @@ class IntegerField(Field):
 
 class FloatField(Field):
     """A float; the wire value may be any JSON number."""
+
+    ready_types = frozenset({float})
 
     default_error_messages: ClassVar[dict[str, str]] = {
         "invalid": "'%(value)s' value must be a float."
@@ -465,6 +496,8 @@ class DecimalField(Field):
 class CharField(Field):
     """A string, optionally bounded by ``max_length``; the wire value must be a JSON string."""
 
+    ready_types = frozenset({str})
+
     wire_types = (str,)
 
     def __init__(self, *, max_length: int | None = None, **kwargs: Any) -> None:
@@ -502,6 +535,8 @@ class URLField(CharField):
 
 class BooleanField(Field):
     """``True`` or ``False``; the wire value must be a JSON boolean (not 0 or 1)."""
+
+    ready_types = frozenset({bool})
 
     wire_types = (bool,)
     default_error_messages: ClassVar[dict[str, str]] = {
