@@ -277,6 +277,18 @@ class QuerySet(Generic[M]):
 
     intersection = difference = union
 
+    def dates(self, field_name: str, kind: str, order: str = "ASC") -> QuerySet[M]:
+        """Not supported: a REST list cannot truncate and group dates."""
+        raise self._unsupported("dates", "a REST list cannot truncate and group dates.")
+
+    def datetimes(self, field_name: str, kind: str, order: str = "ASC") -> QuerySet[M]:
+        """Not supported: a REST list cannot truncate and group datetimes."""
+        raise self._unsupported("datetimes", "a REST list cannot truncate and group dates.")
+
+    def explain(self, **options: Any) -> str:
+        """Not supported: there is no query plan behind a REST API."""
+        raise self._unsupported("explain", "there is no query plan behind a REST API.")
+
     # --- fetching -----------------------------------------------------------
 
     def _rows_to_results(self, rows: list[dict[str, Any]], where: str) -> list[Any]:

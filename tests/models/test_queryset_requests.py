@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -595,3 +596,25 @@ def test_paginator_sends_one_count_and_one_request_per_page(api: respx.MockRoute
         "/api/books/?page_size=1",
         "/api/books/?ordering=id&page=3&page_size=10",
     ]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda qs: qs.annotate(n=1),
+        lambda qs: qs.alias(n=1),
+        lambda qs: qs.aggregate(n=1),
+        lambda qs: qs.distinct(),
+        lambda qs: qs.extra(where=["1"]),
+        lambda qs: qs.raw("SELECT 1"),
+        lambda qs: qs.select_for_update(),
+        lambda qs: qs.union(qs),
+        lambda qs: qs.dates("published", "year"),
+        lambda qs: qs.datetimes("created_at", "day"),
+        lambda qs: qs.explain(),
+    ],
+)
+def test_what_http_cannot_express_raises(call: Any) -> None:
+    """Raises NotSupportedError naming the reason for calls a REST API cannot answer."""
+    with pytest.raises(NotSupportedError, match="not supported: "):
+        call(Book.objects.all())
