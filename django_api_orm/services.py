@@ -298,9 +298,23 @@ def run_sync(factory: Callable[[], Awaitable[T]], *, hint: str) -> T:
             "This is a synchronous call, and it would block the event loop running in "
             f"this thread. Use {hint} instead."
         )
-    future = asyncio.run_coroutine_threadsafe(_call(factory), _background.loop())
+    # A lean hand-off (one thread-safe call there, one lock release back) rather than
+    # run_coroutine_threadsafe's concurrent Future: the bridge's cost is per call.
+    loop = _background.loop()
+    finished = threading.Lock()
+    finished.acquire()
+    tasks: list[asyncio.Task[T]] = []
+
+    def start() -> None:
+        task = loop.create_task(_call(factory))
+        tasks.append(task)
+        task.add_done_callback(lambda _: finished.release())
+
+    loop.call_soon_threadsafe(start)
     try:
-        return future.result()
-    finally:
-        if not future.done():
-            future.cancel()
+        finished.acquire()
+    except BaseException:
+        # Interrupted while waiting (KeyboardInterrupt): cancel the call.
+        loop.call_soon_threadsafe(lambda: [task.cancel() for task in tasks])
+        raise
+    return tasks[0].result()
