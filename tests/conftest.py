@@ -53,6 +53,18 @@ class Provider:
         """Run ``manage.py`` with ``args`` against this provider's database."""
         run_manage(*args, env=self.env)
 
+    def service(self, **extra: Any) -> dict[str, Any]:
+        """Return an ``API_ORM_SERVICES`` entry for this provider (``extra`` overrides keys)."""
+        return {
+            "BASE_URL": self.base_url,
+            "AUTH_TOKEN": self.token,
+            "AUTH_SCHEME": "Token",
+            "TIMEOUT": 10.0,
+            "MAX_RETRIES": 1,
+            "RETRY_DELAY": 0.05,
+            **extra,
+        }
+
     def reseed(self) -> None:
         """Put the seeded data back (ids, rows and token as at the start of the session)."""
         self.manage("seed", "--token", self.token)
@@ -120,16 +132,6 @@ def provider_service(provider: Provider) -> Iterator[Provider]:
     from django.conf import settings
     from django.test import override_settings
 
-    services_setting = {
-        **settings.API_ORM_SERVICES,
-        "provider": {
-            "BASE_URL": provider.base_url,
-            "AUTH_TOKEN": provider.token,
-            "AUTH_SCHEME": "Token",
-            "TIMEOUT": 10.0,
-            "MAX_RETRIES": 1,
-            "RETRY_DELAY": 0.05,
-        },
-    }
+    services_setting = {**settings.API_ORM_SERVICES, "provider": provider.service()}
     with override_settings(API_ORM_SERVICES=services_setting):
         yield provider

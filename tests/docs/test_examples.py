@@ -52,16 +52,7 @@ async def test_examples_run_against_the_provider(
     run = PageRun(
         page,
         tmp_path / "project",
-        services={
-            "default": {
-                "BASE_URL": provider.base_url,
-                "AUTH_TOKEN": provider.token,
-                "AUTH_SCHEME": "Token",
-                "TIMEOUT": 10.0,
-                "MAX_RETRIES": 1,
-                "RETRY_DELAY": 0.05,
-            }
-        },
+        services={"default": provider.service()},
         names={"BASE_URL": provider.base_url, "TOKEN": provider.token},
         live_base_url=provider.base_url,
     )

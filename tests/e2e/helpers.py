@@ -19,17 +19,7 @@ def service_settings(
     provider: Provider, base_url: str | None = None, **extra: Any
 ) -> dict[str, dict[str, Any]]:
     """Return ``API_ORM_SERVICES`` with "default" on the provider (or on ``base_url``)."""
-    return {
-        "default": {
-            "BASE_URL": base_url or provider.base_url,
-            "AUTH_TOKEN": provider.token,
-            "AUTH_SCHEME": "Token",
-            "TIMEOUT": 10.0,
-            "MAX_RETRIES": 1,
-            "RETRY_DELAY": 0.05,
-            **extra,
-        }
-    }
+    return {"default": provider.service(BASE_URL=base_url or provider.base_url, **extra)}
 
 
 def text(page: bytes) -> str:
