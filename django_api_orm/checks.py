@@ -22,6 +22,9 @@ at the first request. The ids:
   ``API_ORM_SERVICES`` does not define (``check_models``).
 - ``django_api_orm.W001`` (warning): a ``VERIFY_SSL`` path names no file or directory
   here; the client refuses to start without its CA bundle.
+- ``django_api_orm.W002`` (warning): a model declares no ``Meta.filter_fields``, so
+  ``filter()`` cannot refuse a lookup the provider does not have, and django-filter
+  ignores unknown parameters: such a filter would return every row (``check_models``).
 
 E001-E007 and W001 come from ``conf.validate()``, the same table ``conf.get_config()`` applies
 at run time. ``apps.DjangoApiOrmConfig.ready()`` registers these checks.
@@ -40,9 +43,10 @@ from django.core.exceptions import ImproperlyConfigured
 
 from django_api_orm import conf
 
-__all__ = ["E_UNKNOWN_SERVICE", "check_models", "check_services"]
+__all__ = ["E_UNKNOWN_SERVICE", "W_UNCHECKED_FILTERS", "check_models", "check_services"]
 
 E_UNKNOWN_SERVICE = "django_api_orm.E008"
+W_UNCHECKED_FILTERS = "django_api_orm.W002"
 
 
 def check_services(
@@ -84,6 +88,19 @@ def check_models(
                     "Meta.service to a configured alias.",
                     obj=model,
                     id=E_UNKNOWN_SERVICE,
+                )
+            )
+        if not getattr(meta, "embedded", False) and meta.filter_fields is None:
+            errors.append(
+                CheckWarning(
+                    f"{meta.label} declares no Meta.filter_fields, so filter() cannot "
+                    "refuse a lookup the provider does not offer; django-filter ignores "
+                    "unknown parameters, and such a filter would return every row.",
+                    hint="Declare the provider's filters in django-filter's dict form, "
+                    'e.g. filter_fields = {"title": ["exact", "icontains"]}; '
+                    "filter_fields = {} if it filters nothing.",
+                    obj=model,
+                    id=W_UNCHECKED_FILTERS,
                 )
             )
         pagination = getattr(meta, "pagination", None)

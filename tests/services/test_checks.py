@@ -206,3 +206,20 @@ def test_model_check_is_limited_to_the_apps_asked() -> None:
 def test_models_pass_when_their_services_are_configured() -> None:
     """Reports nothing for models whose services are configured."""
     assert check_models([apps.get_app_config("testapp")]) == []
+
+
+def test_model_without_filter_fields_is_warned_about() -> None:
+    """Warns (W002) about a model whose filters cannot be checked before they are sent."""
+    from django_api_orm import RemoteModel, fields
+
+    class Unchecked(RemoteModel):
+        name = fields.CharField()
+
+        class Meta:
+            app_label = "unchecked_app"
+            endpoint = "unchecked/"
+
+    warnings = [w for w in check_models(None) if w.id == "django_api_orm.W002"]
+    (warning,) = [w for w in warnings if w.obj is Unchecked]
+    assert "return every row" in warning.msg
+    assert not [w for w in warnings if w.obj.__module__ == "tests.testapp.models"]

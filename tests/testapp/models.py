@@ -11,6 +11,7 @@ class Author(RemoteModel):
     class Meta:
         endpoint = "authors/"
         ordering = ["name"]
+        filter_fields = {"id": ["in"]}
 
 
 class Book(RemoteModel):
@@ -39,13 +40,14 @@ class Book(RemoteModel):
 
 
 class Tag(RemoteModel):
-    """A model with no declared filters: any field name is accepted."""
+    """A model with a string primary key."""
 
     slug = fields.CharField(primary_key=True)
     label = fields.CharField()
 
     class Meta:
         endpoint = "tags/"
+        filter_fields = {"slug": ["exact"], "label": ["icontains"]}
 
 
 class Review(RemoteModel):
@@ -56,6 +58,7 @@ class Review(RemoteModel):
 
     class Meta:
         endpoint = "reviews/"
+        filter_fields: dict[str, list[str]] = {}
         pagination = {"STYLE": "limit_offset", "PAGE_SIZE": 50}
 
 
@@ -66,6 +69,7 @@ class Event(RemoteModel):
 
     class Meta:
         endpoint = "events/"
+        filter_fields: dict[str, list[str]] = {}
         pagination = {"STYLE": "cursor", "PAGE_SIZE": 2}
 
 
@@ -77,4 +81,5 @@ class Country(RemoteModel):
 
     class Meta:
         endpoint = "countries/"
+        filter_fields: dict[str, list[str]] = {}
         pagination = {"STYLE": "none"}
