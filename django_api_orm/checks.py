@@ -25,6 +25,9 @@ at the first request. The ids:
 - ``django_api_orm.W002`` (warning): a model declares no ``Meta.filter_fields``, so
   ``filter()`` cannot refuse a lookup the provider does not have, and django-filter
   ignores unknown parameters: such a filter would return every row (``check_models``).
+- ``django_api_orm.W003`` (warning): a model declares no ``Meta.ordering_fields``, so
+  ``order_by()`` (and ``afirst()``, ``alast()``, ``alatest()``, which order) cannot
+  refuse an ordering the provider's OrderingFilter would ignore (``check_models``).
 
 E001-E007 and W001 come from ``conf.validate()``, the same table ``conf.get_config()`` applies
 at run time. ``apps.DjangoApiOrmConfig.ready()`` registers these checks.
@@ -43,10 +46,17 @@ from django.core.exceptions import ImproperlyConfigured
 
 from django_api_orm import conf
 
-__all__ = ["E_UNKNOWN_SERVICE", "W_UNCHECKED_FILTERS", "check_models", "check_services"]
+__all__ = [
+    "E_UNKNOWN_SERVICE",
+    "W_UNCHECKED_FILTERS",
+    "W_UNCHECKED_ORDERING",
+    "check_models",
+    "check_services",
+]
 
 E_UNKNOWN_SERVICE = "django_api_orm.E008"
 W_UNCHECKED_FILTERS = "django_api_orm.W002"
+W_UNCHECKED_ORDERING = "django_api_orm.W003"
 
 
 def check_services(
@@ -101,6 +111,20 @@ def check_models(
                     "filter_fields = {} if it filters nothing.",
                     obj=model,
                     id=W_UNCHECKED_FILTERS,
+                )
+            )
+        if not getattr(meta, "embedded", False) and meta.ordering_fields is None:
+            errors.append(
+                CheckWarning(
+                    f"{meta.label} declares no Meta.ordering_fields, so order_by(), afirst(), "
+                    "alast() and alatest() cannot refuse an ordering the provider does not "
+                    "offer; DRF's OrderingFilter ignores unknown fields, and the rows would "
+                    "come in another order.",
+                    hint="Declare the provider's ordering_fields, e.g. "
+                    'ordering_fields = ["id", "title"]; ordering_fields = [] if it orders '
+                    "by nothing.",
+                    obj=model,
+                    id=W_UNCHECKED_ORDERING,
                 )
             )
         pagination = getattr(meta, "pagination", None)

@@ -209,7 +209,7 @@ def test_models_pass_when_their_services_are_configured() -> None:
 
 
 def test_model_without_filter_fields_is_warned_about() -> None:
-    """Warns (W002) about a model whose filters cannot be checked before they are sent."""
+    """Warns (W002, W003) about a model whose filters and orderings cannot be checked."""
     from django_api_orm import RemoteModel, fields
 
     class Unchecked(RemoteModel):
@@ -219,7 +219,8 @@ def test_model_without_filter_fields_is_warned_about() -> None:
             app_label = "unchecked_app"
             endpoint = "unchecked/"
 
-    warnings = [w for w in check_models(None) if w.id == "django_api_orm.W002"]
-    (warning,) = [w for w in warnings if w.obj is Unchecked]
-    assert "return every row" in warning.msg
+    warnings = [w for w in check_models(None) if w.id.startswith("django_api_orm.W")]
+    mine = {w.id: w.msg for w in warnings if w.obj is Unchecked}
+    assert "return every row" in mine["django_api_orm.W002"]
+    assert "another order" in mine["django_api_orm.W003"]
     assert not [w for w in warnings if w.obj.__module__ == "tests.testapp.models"]

@@ -12,6 +12,7 @@ class Author(RemoteModel):
         endpoint = "authors/"
         ordering = ["name"]
         filter_fields = {"id": ["in"]}
+        ordering_fields = ["id", "name"]
 
 
 class Book(RemoteModel):
@@ -37,6 +38,7 @@ class Book(RemoteModel):
             "created_at": ["gt"],
         }
         exclude_filters = {"title": "title__not", "author__in": "author__not_in"}
+        ordering_fields = ["id", "title", "price", "published", "created_at"]
 
 
 class Tag(RemoteModel):
@@ -48,6 +50,7 @@ class Tag(RemoteModel):
     class Meta:
         endpoint = "tags/"
         filter_fields = {"slug": ["exact"], "label": ["icontains"]}
+        ordering_fields = ["slug"]
 
 
 class Review(RemoteModel):
@@ -59,6 +62,7 @@ class Review(RemoteModel):
     class Meta:
         endpoint = "reviews/"
         filter_fields: dict[str, list[str]] = {}
+        ordering_fields = ["id"]
         pagination = {"STYLE": "limit_offset", "PAGE_SIZE": 50}
 
 
@@ -70,6 +74,7 @@ class Event(RemoteModel):
     class Meta:
         endpoint = "events/"
         filter_fields: dict[str, list[str]] = {}
+        ordering_fields = ["id"]
         pagination = {"STYLE": "cursor", "PAGE_SIZE": 2}
 
 
@@ -82,4 +87,5 @@ class Country(RemoteModel):
     class Meta:
         endpoint = "countries/"
         filter_fields: dict[str, list[str]] = {}
+        ordering_fields = ["id"]
         pagination = {"STYLE": "none"}
