@@ -293,3 +293,25 @@ def test_prefetch_related_checks_names_at_once() -> None:
         Book.objects.prefetch_related("nope")
     with pytest.raises(ValueError, match="not a relation"):
         Book.objects.prefetch_related("title")
+
+
+def test_unloaded_relation_loads_once_in_sync_code(api: respx.MockRouter) -> None:
+    """Fetches an unloaded foreign key with one detail GET in sync code, then caches it."""
+    route = api.get("authors/7/").respond(json={"id": 7, "name": "Ann"})
+    book_obj = Book._from_wire(book(1, author=7))
+    assert book_obj.author.name == "Ann"
+    assert book_obj.author is book_obj.author
+    assert route.call_count == 1
+    book_obj.author_id = 8  # a new pk makes the cached instance stale
+    api.get("authors/8/").respond(json={"id": 8, "name": "Bob"})
+    assert book_obj.author.name == "Bob"
+
+
+async def test_assigning_an_instance_is_what_asave_sends(api: respx.MockRouter) -> None:
+    """Sends the assigned instance's pk as the foreign key."""
+    route = api.patch("books/1/").respond(json=book(1, author=9))
+    book_obj = Book._from_wire(book(1, author=7))
+    book_obj.author = Author._from_wire({"id": 9, "name": "Zed"})
+    await book_obj.asave(update_fields=["author"])
+    assert json.loads(route.calls.last.request.content) == {"author": 9}
+    assert book_obj.author.name == "Zed"
