@@ -85,3 +85,17 @@ class PlainBook(Book):
         filter_fields = BOOK_FILTERS
         ordering_fields = BOOK_ORDERING
         pagination = {"STYLE": "none"}
+
+
+class AuthorBook(RemoteModel):
+    """An author's books at the provider's nested endpoint (list and create)."""
+
+    title = fields.CharField(max_length=200)
+    author = fields.ForeignKey(Author, related_name="nested_books")
+    price = fields.DecimalField(max_digits=8, decimal_places=2)
+
+    class Meta:
+        service = "provider"
+        endpoint = "authors/{author}/books/"
+        filter_fields = BOOK_FILTERS
+        ordering_fields = BOOK_ORDERING

@@ -9,10 +9,10 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from django_api_orm import services
+from django_api_orm import NotSupportedError, services
 from tests.conftest import Provider
 from tests.integration.proxy import proxy
-from tests.integration.remote_models import Author, Book
+from tests.integration.remote_models import Author, AuthorBook, Book
 
 SQL = Callable[..., list[tuple[Any, ...]]]
 
@@ -91,3 +91,32 @@ async def test_many_to_many_prefetch(provider_service: Provider, provider_db: SQ
     assert {b.pk: sorted(g.name for g in b.genres.all()) for b in books} == {
         b.pk: sorted(expected.get(b.pk, [])) for b in books
     }
+
+
+async def test_nested_endpoint_lists_and_creates(
+    provider_service: Provider, provider_db: SQL
+) -> None:
+    """Lists and creates through authors/{author}/books/ with the parent pk in the path."""
+    (author_id,) = provider_db("SELECT id FROM provider_author ORDER BY id DESC LIMIT 1")[0]
+    expected = [
+        r[0]
+        for r in provider_db(
+            "SELECT id FROM provider_book WHERE author_id = ? ORDER BY id", (author_id,)
+        )
+    ]
+    assert [
+        b.pk async for b in AuthorBook.objects.filter(author=author_id).order_by("id")
+    ] == expected
+    author = await Author.objects.aget(pk=author_id)
+    assert [b.pk async for b in author.nested_books.order_by("id")] == expected
+    created = await AuthorBook.objects.acreate(
+        title="Integration: nested create", author_id=author_id, price=2
+    )
+    try:
+        assert provider_db("SELECT author_id FROM provider_book WHERE id = ?", (created.pk,)) == [
+            (author_id,)
+        ]
+    finally:
+        await Book.objects.filter(id=created.pk).adelete()
+    with pytest.raises(NotSupportedError, match=r"filter\(author=\.\.\.\)"):
+        await AuthorBook.objects.acount()
