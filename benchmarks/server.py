@@ -40,7 +40,7 @@ PREFIX = "/api/"
 SLOW = b"/api/slow/"
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
-_EPOCH = datetime.datetime(2023, 1, 1, tzinfo=datetime.timezone.utc)
+_EPOCH = datetime.datetime(2023, 1, 1, tzinfo=datetime.UTC)
 _CATEGORIES = ("books", "music", "garden", "kitchen", "toys", "café & bar")
 _COLOURS = ("red", "green", "blue", "black", "white")
 

@@ -247,7 +247,7 @@ def render(rows: list[Row], runs: int, elapsed: float, load: tuple[float, float]
             )
         )
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     lines = [
         f"django_api_orm benchmarks, {now:%Y-%m-%d %H:%M} UTC",
         f"machine: {os.cpu_count()} CPUs, {platform.platform()}, "

@@ -14,9 +14,9 @@ import asyncio
 import logging
 import os
 import ssl
-import sys
 import uuid
 import zlib
+from asyncio import timeout as _deadline
 from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib import metadata
@@ -48,20 +48,6 @@ from ._urls import (
     resolve_redirect,
     strip_credentials,
 )
-
-if sys.version_info >= (3, 11):
-    from asyncio import timeout as _deadline
-else:  # pragma: no cover - Python 3.10
-    from collections.abc import AsyncIterator
-    from contextlib import asynccontextmanager
-
-    import anyio
-
-    @asynccontextmanager
-    async def _deadline(delay: float) -> AsyncIterator[None]:
-        with anyio.fail_after(delay):
-            yield
-
 
 __all__ = ["AsyncServiceClient", "QueryParams", "VerifyTypes"]
 

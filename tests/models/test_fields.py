@@ -19,7 +19,7 @@ from rest_framework import serializers
 from django_api_orm import InvalidResponseError, RemoteModel, fields
 from django_api_orm.models.fields import Field
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 PLUS_TWO = datetime.timezone(datetime.timedelta(hours=2))
 
 

@@ -57,7 +57,7 @@ BIO_TOPICS = ["the sea", "old cities", "family", "science", "war", "music", "tra
 
 #: Seeded books were "created" an hour apart from this instant, so created_at filters
 #: and ordering see distinct, reproducible values (books made later get the real now).
-CREATED_BASE = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+CREATED_BASE = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
 
 
 def _title(rng: random.Random) -> str:
