@@ -45,7 +45,12 @@ class BookFilterForm(forms.Form):
         label="to", required=False, min_value=0, max_digits=8, decimal_places=2
     )
     in_print = forms.ChoiceField(label="Availability", choices=IN_PRINT_CHOICES, required=False)
+    genre = forms.IntegerField(label="Genre", required=False, min_value=1, widget=forms.Select)
     ordering = forms.ChoiceField(label="Sort by", choices=ORDERING_CHOICES, required=False)
+
+    def show_genres(self, genres: Iterable[Genre]) -> None:
+        """Offer ``genres`` in the genre menu (loaded alongside the books, not before)."""
+        self.fields["genre"].widget.choices = [("", "Any"), *genre_choices(genres)]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -66,6 +71,8 @@ class BookFilterForm(forms.Form):
             lookups["price__lte"] = data["max_price"]
         if data.get("in_print"):
             lookups["in_print"] = data["in_print"] == "yes"
+        if data.get("genre") is not None:
+            lookups["genres"] = data["genre"]  # books whose genres include it
         return lookups
 
     def order_by(self) -> str:

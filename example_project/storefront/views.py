@@ -1,7 +1,7 @@
 """The storefront's pages: async views reading and writing the provider through RemoteModels.
 
 Each page costs a few requests to the provider, never one per book: the list
-sends its count and its page at once (``asyncio.gather``), and
+sends its count, its page and the genres at once (``asyncio.gather``), and
 ``select_related("author")`` loads the page's authors with one batched request.
 ``stats`` is a sync view, to show the sync twins (``count()``, iteration).
 """
@@ -62,10 +62,12 @@ async def book_list(request: HttpRequest) -> HttpResponse:
     books = Book.objects.filter(**form.filters()).order_by(form.order_by())
     page = page_number(request)
     start = (page - 1) * PAGE_SIZE
-    total, page_books = await gather(
+    total, page_books, genres = await gather(
         books.acount(),
         as_list(books.select_related("author")[start : start + PAGE_SIZE]),
+        as_list(Genre.objects.all()),
     )
+    form.show_genres(genres)
     num_pages = max(1, math.ceil(total / PAGE_SIZE))
     if page > num_pages:
         raise Http404(f"There is no page {page}: the list has {num_pages}.")

@@ -58,7 +58,7 @@ def new_book_form(sql: SQL, **changes: Any) -> dict[str, Any]:
 async def test_book_list_first_page(
     async_client: AsyncClient, provider_db: SQL, api_requests: Callable[[], list[str]]
 ) -> None:
-    """Lists the first 20 books by title, with their authors, in three requests (no N+1)."""
+    """Lists the first 20 books by title, with their authors, in four requests (no N+1)."""
     response = await async_client.get("/")
     assert response.status_code == 200
     page = text(response.content)
@@ -69,9 +69,9 @@ async def test_book_list_first_page(
         "ORDER BY b.title, b.id LIMIT 1"
     )[0][0]
     assert first_author in page
-    # The count and the page at once, then every author of the page in one batch.
+    # The count, the page and the genres at once, then the page's authors in one batch.
     sent = api_requests()
-    assert len(sent) == 3
+    assert len(sent) == 4
     assert sum("/authors/?id__in=" in r for r in sent) == 1
 
 
@@ -83,6 +83,11 @@ async def test_book_list_first_page(
         ({"min_price": "100"}, "price >= 100", ()),
         ({"in_print": "no"}, "in_print = 0", ()),
         ({"in_print": "yes", "q": "the"}, "in_print = 1 AND title LIKE ?", ("%the%",)),
+        (
+            {"genre": "2"},
+            "id IN (SELECT book_id FROM provider_book_genres WHERE genre_id = 2)",
+            (),
+        ),
     ],
 )
 async def test_book_list_filters(
