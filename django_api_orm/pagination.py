@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from django_api_orm.client._urls import origin_of
 from django_api_orm.dialects.base import BaseDialect, Page, Params
 from django_api_orm.exceptions import HTTPStatusError, InvalidResponseError
 
@@ -79,8 +80,8 @@ class PageWalker:
         """Return the query string of ``next_url``, refusing a link to another origin."""
         parts = urlsplit(next_url)
         if parts.scheme or parts.netloc:
-            ours = urlsplit(self.client.base_url)
-            if (parts.scheme, parts.netloc.lower()) != (ours.scheme, ours.netloc.lower()):
+            origin = origin_of(next_url)
+            if origin is None or str(origin) != self.client.origin:
                 raise InvalidResponseError(
                     f"GET {self.path}: the server's 'next' link points to another origin "
                     f"({parts.scheme}://{parts.netloc}); it was not followed."

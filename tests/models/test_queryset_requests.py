@@ -618,3 +618,27 @@ def test_what_http_cannot_express_raises(call: Any) -> None:
     """Raises NotSupportedError naming the reason for calls a REST API cannot answer."""
     with pytest.raises(NotSupportedError, match="not supported: "):
         call(Book.objects.all())
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "http://api.example.test/api/books/?page=2",
+        "https://api.example.test:8443/api/books/?page=2",
+    ],
+)
+async def test_next_on_another_scheme_or_port_is_refused(api: respx.MockRouter, link: str) -> None:
+    """Refuses a next link whose scheme or port differs from the service's."""
+    api.get("books/").respond(json=page([book(1)], count=2, next=link))
+    with pytest.raises(InvalidResponseError, match="another origin"):
+        [b async for b in Book.objects.all()]
+    assert len(api.calls) == 1
+
+
+async def test_next_with_default_port_spelled_out_is_followed(api: respx.MockRouter) -> None:
+    """Follows a next link that names the default port of the service's own origin."""
+    api.get("books/", params={"page": "2"}).respond(json=page([book(2)], count=2))
+    api.get("books/").respond(
+        json=page([book(1)], count=2, next="https://API.example.test:443/api/books/?page=2")
+    )
+    assert [b.pk async for b in Book.objects.all()] == [1, 2]
