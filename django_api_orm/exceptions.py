@@ -121,7 +121,11 @@ class HTTPStatusError(APIError):
         status_code: int | None = None,
         body: Any = None,
         headers: Mapping[str, str] | None = None,
+        retry_after: float | None = None,
     ) -> None:
+        #: Seconds the server asked to wait (``Retry-After``), if it said; set on a
+        #: ``RateLimitError`` or ``ServerError`` whose wait was beyond the cap.
+        self.retry_after = retry_after
         if not message:
             where = _describe(method, url)
             message = f"{where} answered {status_code}" if where else f"HTTP {status_code}"
@@ -221,35 +225,11 @@ class NotFoundError(HTTPStatusError):
     """404: there is nothing at this URL."""
 
 
-class _RetryAfterMixin(HTTPStatusError):
-    def __init__(
-        self,
-        message: str = "",
-        *,
-        method: str | None = None,
-        url: str | None = None,
-        status_code: int | None = None,
-        body: Any = None,
-        headers: Mapping[str, str] | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        #: Seconds the server asked us to wait, from ``Retry-After``, if it said.
-        self.retry_after = retry_after
-        super().__init__(
-            message,
-            method=method,
-            url=url,
-            status_code=status_code,
-            body=body,
-            headers=headers,
-        )
-
-
-class RateLimitError(_RetryAfterMixin):
+class RateLimitError(HTTPStatusError):
     """429: too many requests; ``retry_after`` holds the server's wait in seconds."""
 
 
-class ServerError(_RetryAfterMixin):
+class ServerError(HTTPStatusError):
     """5xx: the server failed; ``retry_after`` holds its ``Retry-After`` in seconds."""
 
 
