@@ -59,6 +59,30 @@ W_UNCHECKED_FILTERS = "django_api_orm.W002"
 W_UNCHECKED_ORDERING = "django_api_orm.W003"
 
 
+#: Meta options without which what is sent cannot be checked: (option, id, message, hint).
+_UNCHECKED = (
+    (
+        "filter_fields",
+        W_UNCHECKED_FILTERS,
+        "declares no Meta.filter_fields, so filter() cannot refuse a lookup the provider "
+        "does not offer; django-filter ignores unknown parameters, and such a filter "
+        "would return every row.",
+        "Declare the provider's filters in django-filter's dict form, e.g. "
+        'filter_fields = {"title": ["exact", "icontains"]}; filter_fields = {} if it '
+        "filters nothing.",
+    ),
+    (
+        "ordering_fields",
+        W_UNCHECKED_ORDERING,
+        "declares no Meta.ordering_fields, so order_by(), afirst(), alast() and alatest() "
+        "cannot refuse an ordering the provider does not offer; DRF's OrderingFilter "
+        "ignores unknown fields, and the rows would come in another order.",
+        'Declare the provider\'s ordering_fields, e.g. ordering_fields = ["id", "title"]; '
+        "ordering_fields = [] if it orders by nothing.",
+    ),
+)
+
+
 def check_services(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
@@ -100,32 +124,11 @@ def check_models(
                     id=E_UNKNOWN_SERVICE,
                 )
             )
-        if not getattr(meta, "embedded", False) and meta.filter_fields is None:
-            errors.append(
-                CheckWarning(
-                    f"{meta.label} declares no Meta.filter_fields, so filter() cannot "
-                    "refuse a lookup the provider does not offer; django-filter ignores "
-                    "unknown parameters, and such a filter would return every row.",
-                    hint="Declare the provider's filters in django-filter's dict form, "
-                    'e.g. filter_fields = {"title": ["exact", "icontains"]}; '
-                    "filter_fields = {} if it filters nothing.",
-                    obj=model,
-                    id=W_UNCHECKED_FILTERS,
-                )
-            )
-        if not getattr(meta, "embedded", False) and meta.ordering_fields is None:
-            errors.append(
-                CheckWarning(
-                    f"{meta.label} declares no Meta.ordering_fields, so order_by(), afirst(), "
-                    "alast() and alatest() cannot refuse an ordering the provider does not "
-                    "offer; DRF's OrderingFilter ignores unknown fields, and the rows would "
-                    "come in another order.",
-                    hint="Declare the provider's ordering_fields, e.g. "
-                    'ordering_fields = ["id", "title"]; ordering_fields = [] if it orders '
-                    "by nothing.",
-                    obj=model,
-                    id=W_UNCHECKED_ORDERING,
-                )
+        if not getattr(meta, "embedded", False):
+            errors.extend(
+                CheckWarning(f"{meta.label} {msg}", hint=hint, obj=model, id=check_id)
+                for option, check_id, msg, hint in _UNCHECKED
+                if getattr(meta, option) is None
             )
         pagination = getattr(meta, "pagination", None)
         if pagination is not None:
