@@ -1,16 +1,19 @@
-"""URLs: joining endpoints to the base URL, origins, and URLs safe to show.
+"""URLs as the client needs them: joining endpoints to the base URL, and URLs safe to show.
 
 Everything here is plain string work on ``urllib.parse``; nothing opens a
-connection. The ORM imports :func:`quote_segment` to put a primary key into a
-path.
+connection. :class:`Origin`, :func:`origin_of` and :func:`quote_segment` live
+in :mod:`django_api_orm.urls`, the layer below the client, and are re-exported
+here.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
-from urllib.parse import quote, unquote_plus, urlencode, urljoin, urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import unquote_plus, urlencode, urljoin, urlsplit, urlunsplit
+
+from django_api_orm.urls import Origin, origin_of, quote_segment
 
 __all__ = [
     "Origin",
@@ -23,8 +26,6 @@ __all__ = [
     "resolve_redirect",
     "strip_credentials",
 ]
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 # An endpoint is absolute when it names a scheme and an authority ("https://…")
 # or an authority alone ("//host/…"). Anything else is a path below base_url,
@@ -49,34 +50,6 @@ _SENSITIVE_ENDINGS = (
 )
 _WORD_SEPARATORS = re.compile(r"[^a-z0-9]+")
 _REDACTED = "[redacted]"
-
-
-class Origin(NamedTuple):
-    """A URL's origin: scheme, host and port, with the scheme's default port filled in."""
-
-    scheme: str
-    host: str
-    port: int
-
-    def __str__(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        if _DEFAULT_PORTS.get(self.scheme) == self.port:
-            return f"{self.scheme}://{host}"
-        return f"{self.scheme}://{host}:{self.port}"
-
-
-def origin_of(url: str) -> Origin | None:
-    """Return the origin of an absolute http(s) URL, or ``None`` if it has none."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    host = parts.hostname
-    if scheme not in _DEFAULT_PORTS or not host:
-        return None
-    return Origin(scheme, host, port if port is not None else _DEFAULT_PORTS[scheme])
 
 
 def normalise_base_url(base_url: str) -> str:
@@ -161,23 +134,6 @@ def redact_url(url: str) -> str:
         key, eq, _value = pair.partition("=")
         pairs.append(f"{key}={_REDACTED}" if eq and _is_sensitive(key) else pair)
     return f"{base}?{'&'.join(pairs)}{hash_sign}{fragment}"
-
-
-def quote_segment(value: object) -> str:
-    """Return ``value`` as exactly one percent-encoded URL path segment.
-
-    ``str(value)`` is quoted with nothing kept safe, so ``/``, ``?``, ``#``
-    and ``%`` cannot change which resource the URL names. ``""``, ``"."`` and
-    ``".."`` raise ``ValueError``: as a path segment they name the collection
-    itself or its parent, never one object.
-    """
-    text = str(value)
-    if text in ("", ".", ".."):
-        raise ValueError(
-            f"{text!r} cannot be used as a primary key in a URL: it would name the "
-            f"collection or its parent instead of one object"
-        )
-    return quote(text, safe="")
 
 
 def _primitive(value: Any) -> str:
