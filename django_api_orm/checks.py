@@ -29,8 +29,9 @@ at the first request. The ids:
   ``order_by()`` (and ``afirst()``, ``alast()``, ``alatest()``, which order) cannot
   refuse an ordering the provider's OrderingFilter would ignore (``check_models``).
 
-E001-E007 and W001 come from ``conf.validate()``, the same table ``conf.get_config()`` applies
-at run time. ``apps.DjangoApiOrmConfig.ready()`` registers these checks.
+E001-E007 and W001 come from ``conf_validation.validate()``, the same table
+``conf.get_config()`` applies at run time. ``apps.DjangoApiOrmConfig.ready()``
+registers these checks.
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ from django.core.checks import CheckMessage, Error
 from django.core.checks import Warning as CheckWarning
 from django.core.exceptions import ImproperlyConfigured
 
-from django_api_orm import conf
+from django_api_orm.conf import aliases
+from django_api_orm.conf_validation import SETTING, Problem, validate, validate_pagination
+from django_api_orm.models.base import registered_models
 
 __all__ = [
     "E_UNKNOWN_SERVICE",
@@ -87,11 +90,11 @@ def check_services(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
     """Report every problem in ``settings.API_ORM_SERVICES``."""
-    value = getattr(settings, conf.SETTING, {})
-    return [_message(p) for p in conf.validate(value)]
+    value = getattr(settings, SETTING, {})
+    return [_message(p) for p in validate(value)]
 
 
-def _message(problem: conf.Problem, obj: Any = None) -> CheckMessage:
+def _message(problem: Problem, obj: Any = None) -> CheckMessage:
     level = CheckWarning if problem.level == "warning" else Error
     return level(problem.msg, hint=problem.hint, obj=obj, id=problem.id)
 
@@ -100,10 +103,8 @@ def check_models(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
     """Report models naming an unconfigured service or with a bad ``Meta.pagination``."""
-    from django_api_orm.models.base import registered_models
-
     try:
-        configured = conf.aliases()
+        configured = aliases()
     except ImproperlyConfigured:
         return []  # check_services reports E001
     labels = None if app_configs is None else {config.label for config in app_configs}
@@ -117,8 +118,8 @@ def check_models(
             errors.append(
                 Error(
                     f"{meta.label} uses the service {meta.service!r}, which is not in "
-                    f"settings.{conf.SETTING} (configured aliases: {choices}).",
-                    hint=f"Add {meta.service!r} to {conf.SETTING}, or set {meta.object_name}."
+                    f"settings.{SETTING} (configured aliases: {choices}).",
+                    hint=f"Add {meta.service!r} to {SETTING}, or set {meta.object_name}."
                     "Meta.service to a configured alias.",
                     obj=model,
                     id=E_UNKNOWN_SERVICE,
@@ -134,6 +135,6 @@ def check_models(
         if pagination is not None:
             where = f"{meta.label}.Meta.pagination"
             errors.extend(
-                _message(p, obj=model) for p in conf.validate_pagination(pagination, where=where)
+                _message(p, obj=model) for p in validate_pagination(pagination, where=where)
             )
     return errors
