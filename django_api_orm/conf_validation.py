@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 
 from django.utils.module_loading import import_string
 
+from django_api_orm.pagination.styles import STYLES, get_style
+
 __all__ = [
     "DEFAULT_DIALECT",
     "DEFAULT_PAGINATION",
@@ -50,7 +52,8 @@ __all__ = [
 
 SETTING = "API_ORM_SERVICES"
 DEFAULT_DIALECT = "django_api_orm.dialects.DRFDialect"
-PAGINATION_STYLES = ("page_number", "limit_offset", "cursor", "none")
+#: The styles this package ships; a registered style or a dotted path also works.
+PAGINATION_STYLES = tuple(STYLES)
 DEFAULT_PAGINATION: Mapping[str, Any] = MappingProxyType(
     {"STYLE": "page_number", "PAGE_SIZE": 100, "PAGE_SIZE_PARAM": "page_size"}
 )
@@ -88,6 +91,16 @@ def _integer(*, at_least: int) -> Callable[[object], bool]:
         return isinstance(value, int) and not isinstance(value, bool) and value >= at_least
 
     return accepts
+
+
+def _is_style(value: object) -> bool:
+    if not isinstance(value, str) or not value:
+        return False
+    try:
+        get_style(value)
+    except LookupError:
+        return False
+    return True
 
 
 def _is_nonempty_str(value: object) -> bool:
@@ -203,8 +216,10 @@ PAGINATION_KEYS: Mapping[str, Key] = MappingProxyType(
             Key(
                 "STYLE",
                 None,
-                "one of " + ", ".join(repr(s) for s in PAGINATION_STYLES),
-                lambda v: v in PAGINATION_STYLES,
+                "one of "
+                + ", ".join(repr(s) for s in PAGINATION_STYLES)
+                + ", another registered style, or the dotted path of a PaginationStyle class",
+                _is_style,
             ),
             Key("PAGE_SIZE", None, "a positive integer", _integer(at_least=1)),
             Key(

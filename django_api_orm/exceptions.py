@@ -24,7 +24,7 @@ there is one, the status. The auth token never appears in a message or a repr.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -137,7 +137,7 @@ class HTTPStatusError(APIError):
 
 
 def _flatten_messages(value: Any, prefix: str = "") -> list[str]:
-    """Return DRF's messages for one field as plain strings.
+    """Return the messages for one field as plain strings.
 
     Nested errors (a list item's ``{"0": [...]}``, a nested object's
     ``{"city": [...]}``) are flattened with where they apply in front.
@@ -154,18 +154,30 @@ def _flatten_messages(value: Any, prefix: str = "") -> list[str]:
         out = []
         for index, inner in enumerate(value, 1):
             if inner in ({}, [], None):
-                continue  # DRF's placeholder for a list item without errors
+                continue  # a placeholder for a list item without errors
             out.extend(_flatten_messages(inner, f"{prefix}item {index}: "))
         return out
     return [f"{prefix}{value}"]
 
 
-def _drf_to_django_errors(body: Any) -> dict[str, list[str]] | list[str]:
-    """Turn DRF's error body into what ``ValidationError`` accepts."""
+#: The keys of an error body that hold messages about no one field, when no
+#: dialect says otherwise: Django REST framework's, the shape the seed client reads.
+NON_FIELD_KEYS = ("non_field_errors", "detail")
+
+
+def errors_from_body(
+    body: Any, non_field_keys: Sequence[str] = NON_FIELD_KEYS
+) -> dict[str, list[str]] | list[str]:
+    """Return an error body ``{"field": ["msg"], ...}`` as ``ValidationError`` takes it.
+
+    Messages under ``non_field_keys`` go under ``NON_FIELD_ERRORS``; nested
+    errors are flattened into readable messages. A dialect decides the keys
+    (``BaseDialect.error_messages``).
+    """
     if isinstance(body, Mapping):
         errors: dict[str, list[str]] = {}
         for key, value in body.items():
-            field = NON_FIELD_ERRORS if key in ("non_field_errors", "detail") else str(key)
+            field = NON_FIELD_ERRORS if key in non_field_keys else str(key)
             errors.setdefault(field, []).extend(_flatten_messages(value))
         if errors:
             return errors
@@ -177,10 +189,11 @@ def _drf_to_django_errors(body: Any) -> dict[str, list[str]] | list[str]:
 class BadRequestError(HTTPStatusError, ValidationError):  # type: ignore[misc]
     """400: the server rejected the request's data.
 
-    Also a ``django.core.exceptions.ValidationError``: DRF's ``{"field": ["msg"]}``
-    becomes ``message_dict``, and ``non_field_errors`` or a bare ``detail`` go under
-    ``NON_FIELD_ERRORS``, so ``form.add_error(None, error)`` shows each message
-    on its field.
+    Also a ``django.core.exceptions.ValidationError``: ``errors`` (as the
+    service's dialect read the body) becomes ``message_dict``; without it, DRF's
+    ``{"field": ["msg"]}`` does, ``non_field_errors`` or a bare ``detail`` going
+    under ``NON_FIELD_ERRORS``, so ``form.add_error(None, error)`` shows each
+    message on its field.
     """
 
     def __init__(
@@ -192,6 +205,7 @@ class BadRequestError(HTTPStatusError, ValidationError):  # type: ignore[misc]
         status_code: int | None = 400,
         body: Any = None,
         headers: Mapping[str, str] | None = None,
+        errors: dict[str, list[str]] | list[str] | None = None,
     ) -> None:
         HTTPStatusError.__init__(
             self,
@@ -202,7 +216,7 @@ class BadRequestError(HTTPStatusError, ValidationError):  # type: ignore[misc]
             body=body,
             headers=headers,
         )
-        ValidationError.__init__(self, _drf_to_django_errors(body))
+        ValidationError.__init__(self, errors_from_body(body) if errors is None else errors)
         # ValidationError.__init__ resets ``args``; keep the readable message.
         self.args = (self.message,)
 

@@ -1,27 +1,36 @@
-"""Wire rows → instances, fast: one object per row; fields convert on first access."""
+"""Wire rows → instances, fast: one object per row; fields convert on first access.
+
+The one path every incoming record takes: list rows, detail answers, answers
+to writes (``load_row``) and nested related objects (``hydrate_one``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from django_api_orm.exceptions import InvalidResponseError
+from django_api_orm.protocols import InstanceLike, OptionsLike
+from django_api_orm.state import ModelState
 
-if TYPE_CHECKING:
-    from django_api_orm.models.base import RemoteModel
+__all__ = ["hydrate", "hydrate_one", "load_row"]
 
-__all__ = ["hydrate"]
-
-M = TypeVar("M", bound="RemoteModel")
+M = TypeVar("M", bound=InstanceLike)
 
 
 def hydrate(
-    model: type[M], rows: Iterable[Any], *, where: str, using: str | None = None
+    model: type[M],
+    rows: Iterable[Any],
+    *,
+    where: str,
+    using: str | None = None,
+    dialect: Any = None,
 ) -> list[M]:
     """Return an instance of ``model`` over each row; a row that is not an object raises.
 
     ``using`` (a service alias other than the model's) is remembered, so that
-    saving the instance goes back to the service it came from.
+    saving the instance goes back to the service it came from; ``dialect`` reads
+    the row's nested objects.
     """
     new = object.__new__
     # object.__setattr__, not obj.__dict__[...]: CPython keeps the attributes inline
@@ -35,9 +44,36 @@ def hydrate(
                 f"{where}: expected each {model.__name__} row to be a JSON object, got "
                 f"{type(row).__name__}: {str(row)[:100]!r}."
             )
+        state = new(ModelState)
+        state.wire = row
+        state.db = using
+        state.dialect = dialect
+        state.adding = False
+        state.relations = None
+        state.prefetched = None
         obj = new(model)
-        setattr_(obj, "_wire", row)
-        if using is not None:
-            setattr_(obj, "_db", using)
+        setattr_(obj, "_state", state)
         append(obj)
     return out
+
+
+def hydrate_one(model: type[M], row: dict[str, Any], *, using: str | None, dialect: Any) -> M:
+    """Return an instance of ``model`` over one row (a nested object, a detail)."""
+    return hydrate(model, (row,), where=model.__name__, using=using, dialect=dialect)[0]
+
+
+def load_row(obj: InstanceLike, opts: OptionsLike, row: dict[str, Any], *, dialect: Any) -> None:
+    """Make ``obj`` hold the server's ``row``, forgetting values converted from the old one.
+
+    A loaded related instance is kept while the foreign key still points at it.
+    """
+    old = obj._state
+    state = ModelState(row, db=old.db, adding=False, dialect=dialect)
+    # Converted values are the instance's attributes (as in Django); drop them all.
+    attributes = vars(obj)
+    attributes.clear()
+    attributes["_state"] = state
+    for name, related in (old.relations or {}).items():
+        field = opts.get_field(name)
+        if related is not None and getattr(obj, field.attname) == related.pk:
+            state.cache_relation(name, related)

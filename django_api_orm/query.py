@@ -18,6 +18,7 @@ from django_api_orm.models.lookups import Condition, Lookup, Q, parse_lookup
 
 if TYPE_CHECKING:
     from django_api_orm.models.base import RemoteModel
+    from django_api_orm.models.options import Options
 
 __all__ = ["Query"]
 
@@ -45,6 +46,11 @@ class Query:
 
     def clone(self, **changes: Any) -> Query:
         return dataclasses.replace(self, **changes)
+
+    @property
+    def opts(self) -> Options:
+        """The queried model's ``_meta``."""
+        return self.model._meta
 
     # --- filters ------------------------------------------------------------
 

@@ -38,37 +38,28 @@ the loop), so the loop stays alive until then. A loop closed without
 ``shutdown_asyncgens()`` (a hand-rolled ``run_until_complete()`` + ``close()``)
 cannot close its clients any more; its record is dropped the next time a loop gets
 a client, or on ``aclose_all()``.
-
-The sync bridge
----------------
-``run_sync()`` is how the sync twins (``count()``, ``get()``, ``save()``...) run the
-one async implementation: on ONE long-lived background event loop per process (a
-daemon thread, started on first use and again after a fork), so sync callers share
-one pooled client per alias instead of a new loop and new connections per call.
-The thread runs ``asyncio.run()``; at interpreter exit an ``atexit`` hook ends it,
-and ``asyncio.run()`` then closes that loop's clients by the mechanism above.
 """
 
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
-import os
 import threading
 import weakref
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
-from django.core.exceptions import SynchronousOnlyOperation
+from django.utils.module_loading import import_string
 
+from django_api_orm.bridge import run_sync
 from django_api_orm.client import AsyncServiceClient
-from django_api_orm.conf import ServiceConfig, aliases, get_config
+from django_api_orm.conf import ServiceConfig, aliases, get_config, merge_pagination
+from django_api_orm.dialects.base import BaseDialect
+from django_api_orm.pagination.styles import PaginationStyle
+from django_api_orm.protocols import OptionsLike
 
-__all__ = ["ServiceHandler", "run_sync", "services"]
-
-T = TypeVar("T")
+__all__ = ["Service", "ServiceHandler", "run_sync", "services"]
 
 ClientFactory = Callable[..., AsyncServiceClient]
 
@@ -79,6 +70,7 @@ class _LoopClients:
 
     loop: weakref.ref[asyncio.AbstractEventLoop]
     clients: dict[str, tuple[ServiceConfig, AsyncServiceClient]] = field(default_factory=dict)
+    services: dict[str, Service] = field(default_factory=dict)
     # Clients built from settings that have changed since (override_settings): kept
     # until the loop ends, as a request may still be using them.
     retired: list[AsyncServiceClient] = field(default_factory=list)
@@ -86,6 +78,73 @@ class _LoopClients:
 
     def all_clients(self) -> list[AsyncServiceClient]:
         return [client for _, client in self.clients.values()] + self.retired
+
+
+class _Wire:
+    """What a service's configuration decides once: its dialect and pagination styles."""
+
+    def __init__(self, config: ServiceConfig) -> None:
+        self.config = config
+        dialect = import_string(config.dialect)()
+        if not isinstance(dialect, BaseDialect):
+            raise TypeError(f"DIALECT {config.dialect!r} is not a BaseDialect subclass.")
+        self.dialect: BaseDialect = dialect
+        #: Options → its pagination style (Meta.pagination merged over the service's).
+        self.styles: dict[OptionsLike, PaginationStyle] = {}
+
+    def pagination(self, opts: OptionsLike, override: Any) -> PaginationStyle:
+        style = self.styles.get(opts)
+        if style is None:
+            merged = merge_pagination(
+                self.config.pagination, override, where=f"{opts.label}.Meta.pagination"
+            )
+            cls = self.dialect.pagination_style(merged["STYLE"])
+            style = cls(int(merged["PAGE_SIZE"]), merged["PAGE_SIZE_PARAM"])
+            self.styles[opts] = style
+        return style
+
+
+class Service:
+    """One alias on one event loop: its client, dialect and pagination, built once.
+
+    As Django's ``connections[alias]`` carries ``ops`` and ``features``: querysets
+    and instances ask it, never assemble a client and a dialect themselves.
+    """
+
+    __slots__ = ("_wire", "alias", "client", "dialect")
+
+    def __init__(self, alias: str, client: AsyncServiceClient, wire: _Wire) -> None:
+        self.alias = alias
+        self.client = client
+        self._wire = wire
+        self.dialect = wire.dialect
+
+    @property
+    def config(self) -> ServiceConfig:
+        """The validated configuration this service was built from."""
+        return self._wire.config
+
+    def pagination(self, opts: OptionsLike, override: Any = None) -> PaginationStyle:
+        """Return the pagination style of a model: ``override`` (its ``Meta.pagination``)
+        merged over the service's ``PAGINATION``."""
+        return self._wire.pagination(opts, override)
+
+    def __repr__(self) -> str:
+        return f"<Service {self.alias!r} {type(self.dialect).__name__}>"
+
+
+#: alias → the wire setup of its current configuration (rebuilt when settings change).
+_wires: dict[str, _Wire] = {}
+_wires_lock = threading.Lock()
+
+
+def _wire_for(alias: str, config: ServiceConfig) -> _Wire:
+    wire = _wires.get(alias)
+    if wire is None or wire.config is not config:
+        wire = _Wire(config)
+        with _wires_lock:
+            _wires[alias] = wire
+    return wire
 
 
 class ServiceHandler:
@@ -135,6 +194,20 @@ class ServiceHandler:
         record.clients[alias] = (config, client)
         return client
 
+    def service(self, alias: str) -> Service:
+        """Return the ``Service`` of ``alias`` for the running event loop: its client,
+        dialect and pagination styles."""
+        client = self[alias]
+        loop = asyncio.get_running_loop()
+        record = self._loops.get(loop)
+        cached = None if record is None else record.services.get(alias)
+        if cached is not None and cached.client is client:
+            return cached
+        service = Service(alias, client, _wire_for(alias, get_config(alias)))
+        if record is not None:
+            record.services[alias] = service
+        return service
+
     def __iter__(self) -> Iterator[str]:
         """Iterate over the configured aliases."""
         return iter(aliases())
@@ -177,6 +250,7 @@ class ServiceHandler:
                 del self._loops[loop]
         clients = record.all_clients()
         record.clients.clear()
+        record.services.clear()
         record.retired.clear()
         results = await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
         for result in results:
@@ -205,116 +279,3 @@ def _client_kwargs(config: ServiceConfig) -> dict[str, Any]:
 
 
 services = ServiceHandler()
-
-
-# --- the sync bridge -------------------------------------------------------------------
-
-
-class _BackgroundLoop:
-    """One event loop per process in a daemon thread, where the sync twins run."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread: threading.Thread | None = None
-        self._pid: int | None = None
-        self._atexit_registered = False
-        # After a fork, the parent's loop and its clients live on in the child with no
-        # thread to run them; closing them would close the parent's connections
-        # (sockets are shared), and dropping them would warn when collected.
-        self._inherited: list[object] = []
-
-    def loop(self) -> asyncio.AbstractEventLoop:
-        """Return the running background loop, starting it on first use or after a fork."""
-        loop = self._loop
-        if loop is not None and self._pid == os.getpid():
-            return loop
-        with self._lock:
-            if self._loop is not None and self._pid == os.getpid():
-                return self._loop
-            if self._loop is not None:
-                self._inherited.append((self._loop, self._thread))
-            self._start()
-            assert self._loop is not None
-            return self._loop
-
-    def _start(self) -> None:
-        started = threading.Event()
-
-        async def main() -> None:
-            self._loop = asyncio.get_running_loop()
-            self._stop = stop = asyncio.Event()
-            started.set()
-            await stop.wait()
-
-        # asyncio.run() ends with shutdown_asyncgens(), which closes the loop's clients.
-        self._thread = threading.Thread(
-            target=asyncio.run, args=(main(),), name="django_api_orm-sync-bridge", daemon=True
-        )
-        self._pid = os.getpid()
-        self._thread.start()
-        started.wait()
-        if not self._atexit_registered:
-            atexit.register(self.shutdown)
-            self._atexit_registered = True
-
-    def shutdown(self, timeout: float = 10.0) -> None:
-        """End the loop, closing its clients; a later ``run_sync()`` starts a new one."""
-        with self._lock:
-            loop, stop, thread = self._loop, self._stop, self._thread
-            if loop is None or stop is None or thread is None or self._pid != os.getpid():
-                return
-            self._loop = self._stop = self._thread = None
-        with contextlib.suppress(RuntimeError):  # the loop has already closed
-            loop.call_soon_threadsafe(stop.set)
-        thread.join(timeout)
-
-
-_background = _BackgroundLoop()
-
-
-async def _call(factory: Callable[[], Awaitable[T]]) -> T:
-    # factory() runs here, on the background loop, so services[...] inside it finds
-    # that loop running.
-    return await factory()
-
-
-def run_sync(factory: Callable[[], Awaitable[T]], *, hint: str) -> T:
-    """Run ``factory()`` on the background event loop and return its result.
-
-    This is the sync twins' bridge: ``run_sync(lambda: qs.acount(), hint="await
-    qs.acount()")``. Called from a thread with a running event loop, raise
-    ``SynchronousOnlyOperation`` naming ``hint`` instead, creating no coroutine.
-    An exception from the coroutine is re-raised; interrupting the wait
-    (``KeyboardInterrupt``) cancels it.
-    """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
-        raise SynchronousOnlyOperation(
-            "This is a synchronous call, and it would block the event loop running in "
-            f"this thread. Use {hint} instead."
-        )
-    # A lean hand-off (one thread-safe call there, one lock release back) rather than
-    # run_coroutine_threadsafe's concurrent Future: the bridge's cost is per call.
-    loop = _background.loop()
-    finished = threading.Lock()
-    finished.acquire()
-    tasks: list[asyncio.Task[T]] = []
-
-    def start() -> None:
-        task = loop.create_task(_call(factory))
-        tasks.append(task)
-        task.add_done_callback(lambda _: finished.release())
-
-    loop.call_soon_threadsafe(start)
-    try:
-        finished.acquire()
-    except BaseException:
-        # Interrupted while waiting (KeyboardInterrupt): cancel the call.
-        loop.call_soon_threadsafe(lambda: [task.cancel() for task in tasks])
-        raise
-    return tasks[0].result()

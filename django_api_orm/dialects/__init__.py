@@ -1,6 +1,10 @@
-"""Wire dialects: how a Query becomes request parameters and how pages are read."""
+"""Wire dialects: how a query becomes requests, and how answers are read.
 
-from django_api_orm.dialects.base import BaseDialect, Page
+``BaseDialect`` is the public extension point; ``DRFDialect`` (the default)
+speaks Django REST framework + django-filter.
+"""
+
+from django_api_orm.dialects.base import BaseDialect, Page, Params
 from django_api_orm.dialects.drf import DRFDialect
 
-__all__ = ["BaseDialect", "DRFDialect", "Page"]
+__all__ = ["BaseDialect", "DRFDialect", "Page", "Params"]

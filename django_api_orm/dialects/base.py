@@ -1,79 +1,244 @@
-"""What a dialect must answer: parameters for a Query, paths, and the shape of pages."""
+"""``BaseDialect``: every question about the wire a provider's conventions answer.
+
+A dialect turns a query into parameters (filters, exclusions, ordering, values),
+builds list and detail paths and request bodies, and reads what comes back:
+list pages (through a pagination style), detail answers, nested related objects,
+choice values and error bodies. It opens no connection: the compiler sends what
+it builds. Subclass it (or ``DRFDialect``) and name the class in a service's
+``DIALECT`` setting; ``docs/topics/dialects.rst`` walks through one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+from urllib.parse import quote
 
-if TYPE_CHECKING:
-    from django_api_orm.exceptions import HTTPStatusError
-    from django_api_orm.models.base import RemoteModel
-    from django_api_orm.query import Query
+from django_api_orm.exceptions import (
+    BadRequestError,
+    HTTPStatusError,
+    InvalidResponseError,
+    NotSupportedError,
+    errors_from_body,
+)
+from django_api_orm.pagination.styles import Page, PaginationStyle, Params, get_style
+from django_api_orm.protocols import FieldLike, LookupLike, OptionsLike, QueryLike
+from django_api_orm.urls import quote_segment
 
 __all__ = ["BaseDialect", "Page", "Params"]
 
-#: Query parameters as ordered ``(name, value)`` pairs, values already strings.
-Params = list[tuple[str, str]]
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One page of a list answer: its rows, the ``next`` link and the total, if sent."""
-
-    rows: list[dict[str, Any]]
-    next: str | None
-    count: int | None
-
 
 class BaseDialect:
-    """The conventions of one kind of API. Subclass it and name it in ``DIALECT``."""
+    """The conventions of one kind of API. Subclass it and name it in ``DIALECT``.
 
-    def filter_params(self, query: Query) -> Params:
-        """Return the parameters that express ``query``'s filters and exclusions."""
+    The defaults speak plain JSON over REST routes (``books/`` and ``books/3/``,
+    bodies and answers are the rows themselves); a subclass answers the
+    questions its provider answers differently.
+    """
+
+    #: The lookups this dialect can send (``None``: every lookup the ORM parses).
+    #: A lookup outside it raises ``NotSupportedError`` before any request.
+    lookups: ClassVar[frozenset[str] | None] = None
+    #: How several values of one parameter travel (``__in``): ``False`` sends one
+    #: comma-separated value (``x__in=1,2``); ``True`` repeats the key (``x=1&x=2``).
+    repeat_multiple_values: ClassVar[bool] = False
+    #: Pagination styles this dialect reads differently, by ``STYLE`` name;
+    #: other names come from the registry (``register_style``).
+    pagination_styles: ClassVar[Mapping[str, type[PaginationStyle]]] = {}
+    #: The ordering parameter (``None``: the dialect cannot order).
+    ordering_param: ClassVar[str | None] = "ordering"
+    #: Keys of an error body that hold messages about no one field.
+    non_field_error_keys: ClassVar[tuple[str, ...]] = ("non_field_errors", "detail")
+
+    # --- filters ------------------------------------------------------------
+
+    def filter_params(self, query: QueryLike) -> Params:
+        """Return the parameters that express ``query``'s filters and exclusions.
+
+        One parameter sent twice with different values raises ``NotSupportedError``:
+        a server reads one of them, and which one is not ours to guess.
+        """
+        out = _ParamSet()
+        in_path = query.opts.path_parents
+        for lookup in query.where:
+            if lookup.name == "exact" and lookup.names in in_path:
+                continue  # sent in the URL's path, not as a parameter
+            self.check_lookup(lookup, query.opts)
+            out.add(self.lookup_param(lookup), self.lookup_values(lookup), lookup)
+        for lookup in query.excludes:
+            self.check_lookup(lookup, query.opts)
+            out.add(self.exclude_param(lookup, query.opts), self.lookup_values(lookup), lookup)
+        return out.params
+
+    def check_lookup(self, lookup: LookupLike, opts: OptionsLike) -> None:
+        """Raise ``NotSupportedError`` unless this dialect can send ``lookup``."""
+        if self.lookups is not None and lookup.name not in self.lookups:
+            raise NotSupportedError(
+                f"{opts.object_name} cannot be filtered on '{lookup.written}': "
+                f"{type(self).__name__} has no '{lookup.name}' lookup. It sends: "
+                f"{', '.join(sorted(self.lookups))}."
+            )
+
+    def lookup_param(self, lookup: LookupLike) -> str:
+        """Return the parameter name of ``lookup``: the wire path, then ``__name``."""
+        return lookup.param
+
+    def exclude_param(self, lookup: LookupLike, opts: OptionsLike) -> str:
+        """Return the parameter of the provider's exclusion filter for ``lookup``."""
+        return opts.exclude_filters[lookup.key]
+
+    def lookup_values(self, lookup: LookupLike) -> list[str]:
+        """Return ``lookup``'s value as the parameter values to send (several: repeated)."""
+        if lookup.name in ("in", "range"):
+            parts = [self.encode_value(item, lookup) for item in lookup.value]
+            if lookup.name == "in" and self.repeat_multiple_values:
+                return parts
+            for part in parts:
+                if "," in part:
+                    raise NotSupportedError(
+                        f"Cannot send {lookup.written}: the value {part!r} contains a comma, "
+                        "and the provider splits this parameter's values on commas."
+                    )
+            return [",".join(parts)]
+        return [self.encode_value(lookup.value, lookup)]
+
+    def encode_value(self, value: Any, lookup: LookupLike) -> str:
+        """Return one filter value as a query-string value."""
         raise NotImplementedError
 
-    def ordering_params(self, query: Query, ordering: Sequence[str]) -> Params:
+    def ordering_params(self, query: QueryLike, ordering: Sequence[str]) -> Params:
         """Return the parameters that ask for ``ordering`` (``-`` for descending)."""
-        raise NotImplementedError
-
-    def page_params(
-        self, style: str, size_param: str, *, page: int, size: int, offset: int
-    ) -> Params:
-        """Return the parameters asking for one page in ``style``."""
-        raise NotImplementedError
+        if not ordering:
+            return []
+        if self.ordering_param is None:
+            raise NotSupportedError(f"{type(self).__name__} cannot ask the provider to order.")
+        names = []
+        for name in ordering:
+            descending = name.startswith("-")
+            wire = query.wire_ordering_name(name.removeprefix("-"))
+            names.append(f"-{wire}" if descending else wire)
+        return [(self.ordering_param, ",".join(names))]
 
     def encode_query(self, params: Params) -> str:
         """Return ``params`` as a query string, byte for byte what is sent."""
-        raise NotImplementedError
+        return "&".join(f"{quote(k, safe='')}={quote(v, safe=',:')}" for k, v in params)
 
-    def parse_page(self, data: Any, style: str, *, where: str) -> Page:
-        """Read a list answer in ``style``; raise ``InvalidResponseError`` if it is not one."""
-        raise NotImplementedError
+    # --- pages --------------------------------------------------------------
+
+    def pagination_style(self, name: str) -> type[PaginationStyle]:
+        """Return the pagination style class called ``name`` for this dialect."""
+        return self.pagination_styles.get(name) or get_style(name)
+
+    def parse_page(
+        self, data: Any, headers: Mapping[str, str], style: PaginationStyle, *, where: str
+    ) -> Page:
+        """Read one list answer in ``style``: its rows (as rows), ``next`` and ``count``."""
+        return style.parse(data, headers, where=where)
 
     def is_page_out_of_range(self, error: HTTPStatusError) -> bool:
         """Tell whether ``error`` means "no such page" rather than a real failure."""
         return False
 
-    def list_path(
-        self,
-        model: type[RemoteModel],
-        query: Query | None = None,
-        instance: RemoteModel | None = None,
-    ) -> str:
-        """Return the list endpoint of ``model``, relative to the service's BASE_URL.
+    # --- paths --------------------------------------------------------------
 
-        A nested endpoint (``"authors/{author}/books/"``) takes each parent pk from
-        ``query``'s ``filter(author=...)`` or from ``instance``'s foreign key.
+    def list_path(self, opts: OptionsLike, parents: Mapping[str, Any]) -> str:
+        """Return the list endpoint, relative to the service's BASE_URL.
+
+        ``parents`` holds the wire value of each ``{placeholder}`` of a nested
+        endpoint (``"authors/{author}/books/"``); each becomes one path segment.
         """
-        raise NotImplementedError
+        endpoint = opts.endpoint
+        if endpoint is None:
+            raise NotSupportedError(f"{opts.object_name} has no endpoint.")
+        if not parents:
+            return endpoint
+        return endpoint.format(**{k: quote_segment(str(v)) for k, v in parents.items()})
 
-    def detail_path(
-        self,
-        model: type[RemoteModel],
-        pk: Any,
-        query: Query | None = None,
-        instance: RemoteModel | None = None,
-    ) -> str:
-        """Return the detail endpoint of the ``model`` object whose primary key is ``pk``."""
-        raise NotImplementedError
+    def detail_path(self, opts: OptionsLike, pk: Any, parents: Mapping[str, Any]) -> str:
+        """Return the detail endpoint of the object whose wire primary key is ``pk``."""
+        endpoint = self.list_path(opts, parents)
+        segment = quote_segment(str(pk))
+        if endpoint.endswith("/"):
+            return f"{endpoint}{segment}/"
+        return f"{endpoint}/{segment}"
+
+    # --- bodies -------------------------------------------------------------
+
+    def create_body(self, opts: OptionsLike, values: Mapping[str, Any]) -> Any:
+        """Return the JSON body that creates an object with ``values`` (wire names)."""
+        return dict(values)
+
+    def update_body(self, opts: OptionsLike, values: Mapping[str, Any], *, partial: bool) -> Any:
+        """Return the JSON body of a PUT (``partial=False``) or a PATCH of ``values``."""
+        return dict(values)
+
+    # --- answers ------------------------------------------------------------
+
+    def parse_detail(self, data: Any, opts: OptionsLike, *, where: str) -> dict[str, Any]:
+        """Return the row of a detail answer (or of the answer to a write)."""
+        if not isinstance(data, dict):
+            raise InvalidResponseError(
+                f"{where}: expected the {opts.object_name} as a JSON object, got "
+                f"{type(data).__name__}."
+            )
+        return data
+
+    def related_pk(self, value: Any, target: FieldLike) -> tuple[Any, dict[str, Any] | None]:
+        """Return ``(wire pk, nested row or None)`` of a foreign key's wire value.
+
+        A nested object (``{"id": 7, "name": ...}``) gives its pk and itself as
+        the related row; a bare value is the pk.
+        """
+        if isinstance(value, dict):
+            if target.source not in value:
+                raise ValueError(f"a nested object without its '{target.source}' key")
+            pk = value[target.source]
+            if pk is None:
+                raise ValueError(f"a nested object whose '{target.source}' is null")
+            return pk, value
+        return value, None
+
+    def choice_value(self, value: Any) -> Any:
+        """Return the value of a choice field as sent (a provider may wrap it)."""
+        return value
+
+    def error_messages(self, body: Any) -> dict[str, list[str]] | list[str]:
+        """Return an error body as Django's ``ValidationError`` takes it."""
+        return errors_from_body(body, self.non_field_error_keys)
+
+    def bad_request(self, error: BadRequestError) -> BadRequestError:
+        """Return ``error`` with its messages read by this dialect."""
+        return BadRequestError(
+            error.message,
+            method=error.method,
+            url=error.url,
+            status_code=error.status_code,
+            body=error.body,
+            headers=error.headers,
+            errors=self.error_messages(error.body),
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+class _ParamSet:
+    """Parameters in order; the same name twice must carry the same values."""
+
+    def __init__(self) -> None:
+        self.params: Params = []
+        self._seen: dict[str, tuple[list[str], str]] = {}
+
+    def add(self, name: str, values: list[str], lookup: LookupLike) -> None:
+        previous = self._seen.get(name)
+        if previous is not None:
+            if previous[0] != values:
+                raise NotSupportedError(
+                    f"Cannot send both {previous[1]}={','.join(previous[0])!r} and "
+                    f"{lookup.written}={','.join(values)!r}: they are the same parameter "
+                    f"'{name}', and the server would read only one. Combine them into one "
+                    "condition."
+                )
+            return
+        self._seen[name] = (values, lookup.written)
+        self.params.extend((name, value) for value in values)

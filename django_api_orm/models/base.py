@@ -2,76 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from django.core import exceptions as django_exceptions
 from django.core.exceptions import ValidationError
 
 from django_api_orm.exceptions import InvalidResponseError
+from django_api_orm.hydration import hydrate_one
 from django_api_orm.models import persistence
-from django_api_orm.models.fields import EMPTY_VALUES, Field, ForeignKey, IntegerField
+from django_api_orm.models.fields import Field, IntegerField
+from django_api_orm.models.fields.base import EMPTY_VALUES
+from django_api_orm.models.manager import BaseManager
 from django_api_orm.models.options import INHERITED_FROM_CONCRETE, Options
+from django_api_orm.models.queryset import Manager
+from django_api_orm.models.registry import register, registered_models, resolve_model
 from django_api_orm.models.relations import contribute_reverse_relations
 from django_api_orm.models.sync import sync_twin
+from django_api_orm.state import ModelState
 
-if TYPE_CHECKING:
-    from django_api_orm.models.manager import BaseManager
-
-__all__ = ["RemoteModel", "load_related", "registered_models", "resolve_model"]
-
-_registry: list[type[RemoteModel]] = []
-
-
-def registered_models() -> list[type[RemoteModel]]:
-    """Return every concrete RemoteModel declared so far, as ``apps.get_models()`` does."""
-    return list(_registry)
-
-
-def _register(model: type[RemoteModel]) -> None:
-    # A module imported twice (or a model redeclared in a shell) replaces its old class.
-    key = (model.__module__, model.__qualname__)
-    _registry[:] = [m for m in _registry if (m.__module__, m.__qualname__) != key]
-    _registry.append(model)
-
-
-def resolve_model(reference: str, *, relative_to: type[RemoteModel]) -> type[RemoteModel]:
-    """Return the model a lazy reference names: ``"Author"`` or ``"app_label.Author"``."""
-    if "." in reference:
-        app_label, _, name = reference.rpartition(".")
-        candidates = [m for m in _registry if m._meta.object_name == name]
-        candidates = [m for m in candidates if m._meta.app_label == app_label]
-    else:
-        name = reference
-        candidates = [m for m in _registry if m._meta.object_name == name]
-        same_module = [m for m in candidates if m.__module__ == relative_to.__module__]
-        candidates = same_module or candidates
-    if len(candidates) != 1:
-        found = "no model" if not candidates else f"{len(candidates)} models"
-        raise LookupError(
-            f"{relative_to.__name__} refers to {reference!r}, but {found} of that name is "
-            "declared. Pass the model class, or 'app_label.ModelName'."
-        )
-    return candidates[0]
-
-
-def load_related(field: ForeignKey, pk: Any) -> RemoteModel:
-    """Fetch the related instance of an unloaded foreign key, in sync code only."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
-        raise django_exceptions.SynchronousOnlyOperation(
-            f"{field.model.__name__}.{field.name} is not loaded and reading it would make a "
-            "blocking request from a running event loop. Use "
-            f"select_related({field.name!r}) or prefetch_related({field.name!r}) on the "
-            f"queryset, or await {field.to.__name__}.objects.aget(pk=...) with "
-            f"{field.model.__name__}.{field.attname}."
-        )
-    related: RemoteModel = field.to._default_manager.get(pk=pk)  # type: ignore[attr-defined]
-    return related
+__all__ = ["RemoteModel", "registered_models", "resolve_model"]
 
 
 def _subclass_exception(
@@ -90,8 +40,6 @@ class RemoteModelBase(type):
         parents: list[Any] = [b for b in bases if hasattr(b, "_meta")]
         if not any(isinstance(b, RemoteModelBase) for b in bases):
             return super().__new__(mcs, name, bases, attrs, **kwargs)
-
-        from django_api_orm.models.manager import BaseManager
 
         meta = attrs.pop("Meta", None)
         contributable = {
@@ -134,7 +82,7 @@ class RemoteModelBase(type):
             if field.choices:
                 mcs._add_display(cls, field)
         if not opts.abstract and not opts.embedded:
-            _register(cls)
+            register(cls)
             # Reverse managers (``author.books``) for the foreign keys declared here;
             # inherited ones keep the reverse accessor of the class that declared them.
             contribute_reverse_relations(f for f in contributable.values() if isinstance(f, Field))
@@ -194,8 +142,6 @@ class RemoteModelBase(type):
         As in Django, the default manager is the first one declared on the class,
         else the first of its nearest parent that has one.
         """
-        from django_api_orm.models.manager import BaseManager, Manager
-
         opts: Options = cls._meta
         declared = sorted(
             ((k, v) for k, v in contributable.items() if isinstance(v, BaseManager)),
@@ -249,20 +195,21 @@ class RemoteModel(metaclass=RemoteModelBase):
     DoesNotExist: ClassVar[type[django_exceptions.ObjectDoesNotExist]]
     MultipleObjectsReturned: ClassVar[type[django_exceptions.MultipleObjectsReturned]]
 
-    _wire: dict[str, Any] | None
+    #: Where the instance came from: its row, service alias, relations (Django's ``_state``).
+    _state: ModelState
 
     def __init__(self, **kwargs: Any) -> None:
         opts = self._meta
         if opts.abstract:
             raise TypeError(f"{type(self).__name__} is abstract and cannot be instantiated.")
-        self.__dict__["_wire"] = None
+        self._state = ModelState()
         for field in opts.fields:
             if field.name in kwargs:
                 setattr(self, field.name, kwargs.pop(field.name))
             elif field.attname in kwargs:
                 setattr(self, field.attname, kwargs.pop(field.attname))
             else:
-                self.__dict__[field.attname] = field.get_default()
+                setattr(self, field.attname, field.get_default())
         if "pk" in kwargs and not opts.embedded:
             self.pk = kwargs.pop("pk")
         if kwargs:
@@ -274,9 +221,17 @@ class RemoteModel(metaclass=RemoteModelBase):
     @classmethod
     def _from_wire(cls, row: dict[str, Any]) -> Any:
         """Return an instance over a server row; fields convert on first access."""
-        obj = cls.__new__(cls)
-        object.__setattr__(obj, "_wire", row)
-        return obj
+        return hydrate_one(cls, row, using=None, dialect=None)
+
+    def get_deferred_fields(self) -> set[str]:
+        """Return the attnames of the fields neither in the server's row nor set here."""
+        wire = self._state.wire
+        if wire is None:
+            return set()
+        local = vars(self)
+        return {
+            f.attname for f in self._meta.fields if f.source not in wire and f.attname not in local
+        }
 
     # --- identity -----------------------------------------------------------
 
@@ -330,7 +285,7 @@ class RemoteModel(metaclass=RemoteModelBase):
             return f"<{name}: {self.pk}>"
         except InvalidResponseError:
             # A repr must not raise: show what the server sent instead.
-            return f"<{name}: invalid row {self.__dict__.get('_wire')!r}>"
+            return f"<{name}: invalid row {self._state.wire!r}>"
 
     def __str__(self) -> str:
         if self._meta.embedded:
@@ -338,11 +293,10 @@ class RemoteModel(metaclass=RemoteModelBase):
         return f"{type(self).__name__} object ({self.pk})"
 
     def __reduce__(self) -> Any:
-        state = dict(self.__dict__)
-        if "_relations" in state:
-            # A copy must not share its loaded relations with the original.
-            state["_relations"] = dict(state["_relations"])
-        return (_unpickle, (type(self), state))
+        values = dict(vars(self))
+        # A copy must not share its loaded relations with the original.
+        values["_state"] = self._state.copy()
+        return (_unpickle, (type(self), values))
 
     # --- wire ---------------------------------------------------------------
 
@@ -418,7 +372,7 @@ class RemoteModel(metaclass=RemoteModelBase):
             if field.blank and raw in EMPTY_VALUES:
                 continue
             try:
-                self.__dict__[field.attname] = field.clean(raw, self)
+                setattr(self, field.attname, field.clean(raw, self))
             except ValidationError as exc:
                 errors[field.name] = _error_list(exc)
         if errors:
@@ -465,5 +419,5 @@ def _error_list(error: ValidationError) -> list[ValidationError]:
 
 def _unpickle(model: type[RemoteModel], state: dict[str, Any]) -> RemoteModel:
     obj = model.__new__(model)
-    obj.__dict__.update(state)
+    vars(obj).update(state)
     return obj

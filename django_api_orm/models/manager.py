@@ -1,4 +1,8 @@
-"""Managers: ``Book.objects``. ``Manager = BaseManager.from_queryset(QuerySet)``, as Django's."""
+"""Managers: ``Book.objects``. ``BaseManager.from_queryset(QuerySet)`` makes one, as Django's.
+
+The default ``Manager`` is defined beside ``QuerySet`` (``models/queryset.py``),
+because ``QuerySet.as_manager()`` builds on it; this module is below both.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,11 @@ import functools
 import inspect
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from django_api_orm.models.queryset import QuerySet
-
 if TYPE_CHECKING:
     from django_api_orm.models.base import RemoteModel
+    from django_api_orm.models.queryset import QuerySet
 
-__all__ = ["BaseManager", "Manager"]
+__all__ = ["BaseManager", "ManagerDescriptor"]
 
 M = TypeVar("M", bound="RemoteModel")
 
@@ -20,7 +23,8 @@ class BaseManager(Generic[M]):
     """The interface between a RemoteModel class and its queries."""
 
     _creation_counter: ClassVar[int] = 0
-    _queryset_class: ClassVar[type[QuerySet[Any]]] = QuerySet
+    #: The QuerySet class ``get_queryset()`` returns; set by ``from_queryset()``.
+    _queryset_class: ClassVar[type[QuerySet[Any]]]
     _built_with_as_manager = False
 
     def __init__(self) -> None:
@@ -116,7 +120,3 @@ class ManagerDescriptor:
                 f"Manager isn't accessible via {type(instance).__name__} instances"
             )
         return self.manager
-
-
-class Manager(BaseManager.from_queryset(QuerySet)):  # type: ignore[misc]
-    """The default manager: every QuerySet method, on the model class."""

@@ -1,4 +1,4 @@
-"""Writes: POST, PUT, PATCH and DELETE for instances and querysets.
+"""Writes: what to send for instances and querysets; the compiler sends it.
 
 ``asave()`` POSTs a new instance (no pk) and PUTs a saved one with every
 writable field; ``update_fields`` (or ``Meta.save_changed_only``) PATCHes only
@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import FieldDoesNotExist
 
-from django_api_orm.exceptions import InvalidResponseError, NotFoundError
+from django_api_orm.compiler import Compiler
+from django_api_orm.hydration import load_row
 from django_api_orm.models.fields import Field, ForeignKey
+from django_api_orm.services import services
 
 if TYPE_CHECKING:
     from django_api_orm.models.base import RemoteModel
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "WRITE_CONCURRENCY",
     "changed_fields",
+    "compiler_for",
     "delete_instance",
     "gather_bounded",
     "refresh_instance",
@@ -63,8 +66,8 @@ def writable_fields(model: type[RemoteModel], names: Iterable[str], *, action: s
 
 def changed_fields(obj: RemoteModel) -> list[Field]:
     """Return the writable fields whose value differs from what the server last sent."""
-    wire = obj.__dict__.get("_wire")
-    local = obj.__dict__
+    wire = obj._state.wire
+    local = vars(obj)  # the values read or assigned so far, as Django keeps them
     touched = [f for f in obj._meta.writable_fields if f.attname in local]
     if wire is None:
         return touched
@@ -81,42 +84,14 @@ def changed_fields(obj: RemoteModel) -> list[Field]:
     return out
 
 
-def _reset(obj: RemoteModel, data: Any, where: str) -> None:
-    """Make ``obj`` hold the server's row ``data``, forgetting converted values."""
-    if not isinstance(data, dict):
-        raise InvalidResponseError(
-            f"{where}: expected the {type(obj).__name__} as a JSON object, got "
-            f"{type(data).__name__}."
-        )
-    relations = obj.__dict__.get("_relations") or {}
-    alias = obj.__dict__.get("_db")
-    obj.__dict__.clear()
-    obj.__dict__["_wire"] = data
-    if alias is not None:
-        obj.__dict__["_db"] = alias
-    # Keep a loaded related instance while the foreign key still points at it.
-    for name, related in relations.items():
-        field = obj._meta.get_field(name)
-        if related is not None and getattr(obj, field.attname) == related.pk:
-            obj.__dict__.setdefault("_relations", {}).setdefault(name, related)
-
-
-def _context(obj: RemoteModel, using: str | None) -> Any:
-    from django_api_orm.models.queryset import service_context
-
+def compiler_for(obj: RemoteModel, using: str | None) -> Compiler[Any]:
+    """Return the compiler of ``obj``'s service: ``using``, or where it was loaded from."""
     model = type(obj)
     if using is not None:
-        obj.__dict__["_db"] = using
+        obj._state.db = using
     # An instance goes back to the service it was loaded from (``using()``), as in Django.
-    return service_context(model, using or obj.__dict__.get("_db") or model._meta.service)
-
-
-def _does_not_exist(obj: RemoteModel, method: str, path: str) -> Exception:
-    model = type(obj)
-    return model.DoesNotExist(
-        f"{model._meta.object_name} with pk {obj.pk!r} does not exist "
-        f"({method} {path} answered 404)."
-    )
+    alias = using or obj._state.db or model._meta.service
+    return Compiler(services.service(alias), model, model._meta, model._meta.pagination)
 
 
 async def save_instance(
@@ -130,13 +105,11 @@ async def save_instance(
     model = type(obj)
     if model._meta.embedded:
         raise TypeError(f"{model.__name__} is an embedded record; save the object holding it.")
-    client, dialect, _ = _context(obj, using)
+    compiler = compiler_for(obj, using)
     if force_insert or obj.pk is None:
         if update_fields is not None:
             raise ValueError("Cannot force an update in save() with no primary key.")
-        path = dialect.list_path(model, instance=obj)
-        response = await client.post(path, data=obj._to_wire_dict())
-        _reset(obj, response.data, f"POST {path}")
+        await compiler.insert(obj, obj._to_wire_dict())
         return
     fields: list[Field] | None = None
     if update_fields is not None:
@@ -147,23 +120,7 @@ async def save_instance(
         fields = changed_fields(obj)
         if not fields:
             return
-    path = dialect.detail_path(model, obj.pk, instance=obj)
-    method = "PUT" if fields is None else "PATCH"
-    body = obj._to_wire_dict(fields)
-    try:
-        if fields is None:
-            response = await client.put(path, data=body)
-        else:
-            response = await client.patch(path, data=body)
-    except NotFoundError:
-        raise _does_not_exist(obj, method, path) from None
-    if response.data is None:
-        # 204 or an empty body: the server accepted what was sent.
-        merged = dict(obj.__dict__.get("_wire") or {})
-        merged.update(obj._to_wire_dict())
-        _reset(obj, merged, f"{method} {path}")
-    else:
-        _reset(obj, response.data, f"{method} {path}")
+    await compiler.update(obj, obj._to_wire_dict(fields), partial=fields is not None)
 
 
 async def delete_instance(obj: RemoteModel, *, using: str | None = None) -> None:
@@ -174,13 +131,8 @@ async def delete_instance(obj: RemoteModel, *, using: str | None = None) -> None
             f"{model._meta.object_name} object can't be deleted because its "
             f"{model._meta.pk.attname} attribute is set to None."
         )
-    client, dialect, _ = _context(obj, using)
-    path = dialect.detail_path(model, obj.pk, instance=obj)
-    try:
-        await client.delete(path)
-    except NotFoundError:
-        raise _does_not_exist(obj, "DELETE", path) from None
-    obj.__dict__[model._meta.pk.attname] = None
+    await compiler_for(obj, using).delete(obj)
+    setattr(obj, model._meta.pk.attname, None)
 
 
 async def refresh_instance(
@@ -190,26 +142,21 @@ async def refresh_instance(
     model = type(obj)
     if obj.pk is None:
         raise ValueError(f"Cannot refresh a {model.__name__} without a primary key.")
-    client, dialect, _ = _context(obj, using)
-    path = dialect.detail_path(model, obj.pk, instance=obj)
-    try:
-        response = await client.get(path)
-    except NotFoundError:
-        raise _does_not_exist(obj, "GET", path) from None
-    data = response.data
-    if fields is None:
-        _reset(obj, data, f"GET {path}")
+    compiler = compiler_for(obj, using)
+    chosen = None if fields is None else [model._meta.get_field(name) for name in fields]
+    row = await compiler.fetch_row(obj)
+    if chosen is None:
+        load_row(obj, model._meta, row, dialect=compiler.dialect)
         return
-    if not isinstance(data, dict):
-        raise InvalidResponseError(f"GET {path}: expected a JSON object.")
-    chosen = [model._meta.get_field(name) for name in fields]
-    wire = dict(obj.__dict__.get("_wire") or {})
+    state = obj._state
+    wire = dict(state.wire or {})
+    local = vars(obj)
     for field in chosen:
-        if field.source in data:
-            wire[field.source] = data[field.source]
-        obj.__dict__.pop(field.attname, None)
-        (obj.__dict__.get("_relations") or {}).pop(field.name, None)
-    obj.__dict__["_wire"] = wire
+        if field.source in row:
+            wire[field.source] = row[field.source]
+        local.pop(field.attname, None)
+        state.forget_relation(field.name)
+    state.wire = wire
 
 
 async def gather_bounded(

@@ -11,65 +11,34 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from django.utils.module_loading import import_string
-
-from django_api_orm.conf import merge_pagination
-from django_api_orm.exceptions import BadRequestError, NotFoundError, NotSupportedError
-from django_api_orm.hydration import hydrate
-from django_api_orm.models import persistence
+from django_api_orm.bridge import run_sync
+from django_api_orm.compiler import Compiler, in_batches
+from django_api_orm.exceptions import NotSupportedError
 from django_api_orm.models.fields import ForeignKey
 from django_api_orm.models.lookups import Lookup, Q
+from django_api_orm.models.manager import BaseManager
+from django_api_orm.models.relations import check_relation, prefetch_related_objects
 from django_api_orm.models.sync import sync_twin
-from django_api_orm.pagination import PageWalker, PaginationSettings
+from django_api_orm.models.unsupported import UnsupportedMethods
+from django_api_orm.models.writes import WriteMethods
 from django_api_orm.query import Query
-from django_api_orm.services import run_sync, services
+from django_api_orm.services import services
 
 if TYPE_CHECKING:
-    from django_api_orm.client import AsyncServiceClient
-    from django_api_orm.dialects.base import BaseDialect
     from django_api_orm.models.base import RemoteModel
-    from django_api_orm.models.manager import BaseManager
 
-__all__ = ["QuerySet"]
+__all__ = ["Manager", "QuerySet"]
 
 M = TypeVar("M", bound="RemoteModel")
 T = TypeVar("T")
 
 #: Rows shown by ``repr(queryset)``, as Django's ``REPR_OUTPUT_SIZE``.
 REPR_OUTPUT_SIZE = 20
-#: Characters of ``__in`` values per request in ``in_bulk``, keeping URLs near 2,000 bytes.
-MAX_IN_CHARS = 1800
 
 
-@functools.cache
-def _dialect(path: str) -> BaseDialect:
-    dialect: BaseDialect = import_string(path)()
-    return dialect
-
-
-#: (model, alias) → (the ServiceConfig it was computed from, dialect, pagination).
-_contexts: dict[tuple[type[Any], str], tuple[Any, BaseDialect, PaginationSettings]] = {}
-
-
-def service_context(
-    model: type[RemoteModel], alias: str
-) -> tuple[AsyncServiceClient, BaseDialect, PaginationSettings]:
-    """Return the client (for this event loop), dialect and pagination of ``model`` on ``alias``."""
-    config = services.config(alias)
-    cached = _contexts.get((model, alias))
-    # Recomputed only when the settings changed (a new ServiceConfig object).
-    if cached is None or cached[0] is not config:
-        pagination = merge_pagination(
-            config.pagination, model._meta.pagination, where=f"{model._meta.label}.Meta.pagination"
-        )
-        cached = (config, _dialect(config.dialect), PaginationSettings.from_config(pagination))
-        _contexts[(model, alias)] = cached
-    return services[alias], cached[1], cached[2]
-
-
-class QuerySet(Generic[M]):
+class QuerySet(WriteMethods[M], UnsupportedMethods):
     """A lazy query of one RemoteModel's list endpoint."""
 
     def __init__(
@@ -91,8 +60,6 @@ class QuerySet(Generic[M]):
     @classmethod
     def as_manager(cls) -> BaseManager[Any]:
         """Return a Manager whose methods are this QuerySet's."""
-        from django_api_orm.models.manager import Manager
-
         manager: BaseManager[Any] = Manager.from_queryset(cls)()
         manager._built_with_as_manager = True
         return manager
@@ -121,19 +88,11 @@ class QuerySet(Generic[M]):
         if self._query.is_sliced:
             raise TypeError(f"Cannot {action} a query once a slice has been taken.")
 
-    def _context(self) -> tuple[AsyncServiceClient, BaseDialect, PaginationSettings]:
+    def _compiler(self) -> Compiler[M]:
         if self._query.unsendable is not None:
             raise self._query.unsendable
-        return service_context(self.model, self.db)
-
-    def _walker(self, ordering: Sequence[str] | None = None) -> PageWalker:
-        client, dialect, pagination = self._context()
-        query = self._query
-        params = dialect.filter_params(query)
-        params += dialect.ordering_params(
-            query, query.effective_ordering if ordering is None else ordering
-        )
-        return PageWalker(client, dialect, dialect.list_path(self.model, query), params, pagination)
+        opts = self.model._meta
+        return Compiler(services.service(self.db), self.model, opts, opts.pagination)
 
     # --- chainable ----------------------------------------------------------
 
@@ -205,8 +164,6 @@ class QuerySet(Generic[M]):
 
     def prefetch_related(self, *lookups: str) -> QuerySet[M]:
         """Return a new QuerySet loading these relations with batched requests."""
-        from django_api_orm.models.relations import check_relation
-
         for name in lookups:
             check_relation(self.model, name)
         return self._chain(prefetch_related=(*self._query.prefetch_related, *lookups))
@@ -234,65 +191,10 @@ class QuerySet(Generic[M]):
         clone._values = (kind, names)
         return clone
 
-    def _unsupported(self, name: str, reason: str) -> NotSupportedError:
-        return NotSupportedError(
-            f"{self.model.__name__}.objects.{name}() is not supported: {reason}"
-        )
-
-    def annotate(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
-        """Not supported: a REST API computes no expressions per row."""
-        raise self._unsupported("annotate", "a REST API computes no expressions per row.")
-
-    def alias(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
-        """Not supported: a REST API computes no expressions per row."""
-        raise self._unsupported("alias", "a REST API computes no expressions per row.")
-
-    def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        """Not supported: aggregate over ``aiterator()`` in Python instead."""
-        raise self._unsupported(
-            "aggregate",
-            "a REST list has no aggregates. Iterate with aiterator() and aggregate in Python, "
-            "or use acount() for counts.",
-        )
-
-    def distinct(self, *fields: str) -> QuerySet[M]:
-        """Not supported: a REST list returns each resource once already."""
-        raise self._unsupported("distinct", "a REST list has no DISTINCT; rows are resources.")
-
-    def extra(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
-        """Not supported: there is no SQL."""
-        raise self._unsupported("extra", "there is no SQL behind a REST API.")
-
-    def raw(self, *args: Any, **kwargs: Any) -> Any:
-        """Not supported: there is no SQL."""
-        raise self._unsupported("raw", "there is no SQL behind a REST API.")
-
-    def select_for_update(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
-        """Not supported: HTTP has no row locks."""
-        raise self._unsupported("select_for_update", "HTTP has no row locks.")
-
-    def union(self, *other: Any, **kwargs: Any) -> QuerySet[M]:
-        """Not supported: a filter API cannot combine queries."""
-        raise self._unsupported("union", "a filter API cannot combine queries.")
-
-    intersection = difference = union
-
-    def dates(self, field_name: str, kind: str, order: str = "ASC") -> QuerySet[M]:
-        """Not supported: a REST list cannot truncate and group dates."""
-        raise self._unsupported("dates", "a REST list cannot truncate and group dates.")
-
-    def datetimes(self, field_name: str, kind: str, order: str = "ASC") -> QuerySet[M]:
-        """Not supported: a REST list cannot truncate and group datetimes."""
-        raise self._unsupported("datetimes", "a REST list cannot truncate and group dates.")
-
-    def explain(self, **options: Any) -> str:
-        """Not supported: there is no query plan behind a REST API."""
-        raise self._unsupported("explain", "there is no query plan behind a REST API.")
-
     # --- fetching -----------------------------------------------------------
 
-    def _rows_to_results(self, rows: list[dict[str, Any]], where: str) -> list[Any]:
-        objs: list[Any] = hydrate(self.model, rows, where=where, using=self._db)
+    def _results(self, objs: list[M]) -> list[Any]:
+        """Return ``objs`` as this QuerySet yields them: instances, dicts or tuples."""
         if self._values is None:
             return objs
         kind, names = self._values
@@ -319,24 +221,21 @@ class QuerySet(Generic[M]):
             stop = min(stop, query.high_mark)
         if stop is not None and stop <= start:
             return []
-        walker = self._walker(ordering)
-        results: list[Any] = []
-        async for rows in walker.rows(start, stop):
-            results.extend(self._rows_to_results(rows, f"GET {walker.path}"))
-        await self._attach_related(results)
-        return results
+        objs: list[M] = []
+        async for chunk in self._compiler().chunks(query, start, stop, ordering=ordering):
+            objs.extend(chunk)
+        await self._attach_related(objs)
+        return self._results(objs)
 
     async def _afetch_all(self) -> list[Any]:
         if self._result_cache is None:
             self._result_cache = await self._afetch(0, None)
         return self._result_cache
 
-    async def _attach_related(self, objs: list[Any]) -> None:
+    async def _attach_related(self, objs: list[M]) -> None:
         names = (*self._query.select_related, *self._query.prefetch_related)
         if not names or self._values is not None or not objs:
             return
-        from django_api_orm.models.relations import prefetch_related_objects
-
         await prefetch_related_objects(objs, names, using=self._db)
 
     def __aiter__(self) -> AsyncIterator[Any]:
@@ -413,13 +312,12 @@ class QuerySet(Generic[M]):
         query = self._query
         if query.is_empty or query.empty_slice:
             return
-        walker = self._walker()
-        async for rows in walker.rows(
-            query.low_mark, query.high_mark, size=chunk_size, prefetch=prefetch
-        ):
-            results = self._rows_to_results(rows, f"GET {walker.path}")
-            await self._attach_related(results)
-            for obj in results:
+        chunks = self._compiler().chunks(
+            query, query.low_mark, query.high_mark, size=chunk_size, prefetch=prefetch
+        )
+        async for objs in chunks:
+            await self._attach_related(objs)
+            for obj in self._results(objs):
                 yield obj
 
     async def acount(self) -> int:
@@ -429,7 +327,7 @@ class QuerySet(Generic[M]):
         query = self._query
         if query.is_empty or query.empty_slice:
             return 0
-        total = await self._walker(ordering=()).total()
+        total = await self._compiler().count(query)
         if query.high_mark is not None:
             total = min(total, query.high_mark)
         return max(0, total - query.low_mark)
@@ -521,25 +419,14 @@ class QuerySet(Generic[M]):
         model = self.model
         if pk is None:
             raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
-        client, dialect, _ = self._context()
-        path = dialect.detail_path(model, pk, self._query)
-        try:
-            response = await client.get(path)
-        except NotFoundError:
-            raise model.DoesNotExist(
-                f"{model._meta.object_name} with pk {pk!r} does not exist "
-                f"(GET {path} answered 404)."
-            ) from None
-        objs = self._rows_to_results([response.data], f"GET {path}")
-        await self._attach_related(objs)
-        result: M = objs[0]
+        obj = await self._compiler().get(pk, self._query)
+        await self._attach_related([obj])
+        result: M = self._results([obj])[0]
         return result
 
     async def acontains(self, obj: Any) -> bool:
         """Return whether ``obj`` is among the results."""
-        from django_api_orm.models.base import RemoteModel
-
-        if not isinstance(obj, RemoteModel) or not isinstance(obj, self.model):
+        if not isinstance(obj, self.model):
             raise TypeError(f"'obj' must be a {self.model.__name__} instance.")
         if obj.pk is None:
             raise ValueError("QuerySet.contains() cannot be used on unsaved objects.")
@@ -559,146 +446,10 @@ class QuerySet(Generic[M]):
             return {getattr(obj, attname): obj async for obj in self.aiterator()}
         ids = list(dict.fromkeys(id_list))
         result: dict[Any, M] = {}
-        for batch in _batches(ids, MAX_IN_CHARS):
+        for batch in in_batches(ids):
             async for obj in self.filter(**{f"{field_name}__in": batch}).aiterator():
                 result[getattr(obj, attname)] = obj
         return result
-
-    # --- writes -------------------------------------------------------------
-
-    async def acreate(self, **kwargs: Any) -> M:
-        """Create an object with ``POST endpoint`` and return it as the server answered."""
-        obj = self.model(**kwargs)
-        await persistence.save_instance(obj, force_insert=True, using=self._db)
-        return obj
-
-    async def aget_or_create(
-        self, defaults: dict[str, Any] | None = None, **kwargs: Any
-    ) -> tuple[M, bool]:
-        """Return ``(object, created)``: get it by ``kwargs``, or create it with ``defaults``.
-
-        Only plain field values from ``kwargs`` go into the created body
-        (``email__iexact=`` is a lookup, never a field).
-        """
-        try:
-            return await self.aget(**kwargs), False
-        except self.model.DoesNotExist:
-            params = self._create_params(kwargs, defaults)
-            try:
-                return await self.acreate(**params), True
-            except BadRequestError:
-                # Created concurrently (a unique constraint answered 400): read it back.
-                try:
-                    return await self.aget(**kwargs), False
-                except self.model.DoesNotExist:
-                    pass
-                raise
-
-    async def aupdate_or_create(
-        self,
-        defaults: dict[str, Any] | None = None,
-        create_defaults: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> tuple[M, bool]:
-        """Return ``(object, created)``: update the object matching ``kwargs`` with
-        ``defaults`` (PATCH), or create it with ``create_defaults`` (or ``defaults``)."""
-        update = _resolve_callables(defaults or {})
-        try:
-            obj = await self.aget(**kwargs)
-        except self.model.DoesNotExist:
-            params = self._create_params(
-                kwargs, defaults if create_defaults is None else create_defaults
-            )
-            return await self.acreate(**params), True
-        for name, value in update.items():
-            setattr(obj, name, value)
-        await persistence.save_instance(obj, update_fields=list(update), using=self._db)
-        return obj, False
-
-    def _create_params(
-        self, lookups: dict[str, Any], defaults: dict[str, Any] | None
-    ) -> dict[str, Any]:
-        params = {k: v for k, v in lookups.items() if "__" not in k}
-        params.update(_resolve_callables(defaults or {}))
-        if "pk" in params:
-            params[self.model._meta.pk.name] = params.pop("pk")
-        for name in params:
-            self.model._meta.get_field(name)
-        return params
-
-    async def abulk_create(self, objs: Iterable[M], batch_size: int | None = None) -> list[M]:
-        """POST each object, ``batch_size`` (default 16) at a time; return them with pks."""
-        if batch_size is not None and batch_size <= 0:
-            raise ValueError("Batch size must be a positive integer.")
-        items = list(objs)
-        for obj in items:
-            if not isinstance(obj, self.model):
-                raise TypeError(f"abulk_create() takes {self.model.__name__} instances.")
-        await persistence.gather_bounded(
-            [
-                functools.partial(persistence.save_instance, o, force_insert=True, using=self._db)
-                for o in items
-            ],
-            batch_size or persistence.WRITE_CONCURRENCY,
-        )
-        return items
-
-    async def abulk_update(
-        self, objs: Iterable[M], fields: Sequence[str], batch_size: int | None = None
-    ) -> int:
-        """PATCH ``fields`` of each object; return the number updated."""
-        if not fields:
-            raise ValueError("Field names must be given to bulk_update().")
-        persistence.writable_fields(self.model, fields, action="bulk_update()")
-        items = list(objs)
-        if any(o.pk is None for o in items):
-            raise ValueError("All bulk_update() objects must have a primary key set.")
-        await persistence.gather_bounded(
-            [
-                functools.partial(
-                    persistence.save_instance, o, update_fields=fields, using=self._db
-                )
-                for o in items
-            ],
-            batch_size or persistence.WRITE_CONCURRENCY,
-        )
-        return len(items)
-
-    async def aupdate(self, **kwargs: Any) -> int:
-        """PATCH ``kwargs`` onto each matched object, concurrently; return the count."""
-        self._not_sliced("update")
-        if not kwargs:
-            raise TypeError("aupdate() needs at least one field=value.")
-        persistence.writable_fields(self.model, kwargs, action="update()")
-        objs = [obj async for obj in self._clean_chain().aiterator()]
-
-        async def patch(obj: Any) -> None:
-            for name, value in kwargs.items():
-                setattr(obj, name, value)
-            await persistence.save_instance(obj, update_fields=list(kwargs), using=self._db)
-
-        await persistence.gather_bounded([functools.partial(patch, o) for o in objs])
-        self._result_cache = None
-        return len(objs)
-
-    async def adelete(self) -> tuple[int, dict[str, int]]:
-        """DELETE each matched object, concurrently; return ``(count, {label: count})``."""
-        if self._query.is_sliced:
-            raise TypeError("Cannot use 'limit' or 'offset' with delete().")
-        objs = [obj async for obj in self._clean_chain().aiterator()]
-        await persistence.gather_bounded(
-            [functools.partial(persistence.delete_instance, o, using=self._db) for o in objs]
-        )
-        self._result_cache = None
-        return len(objs), {self.model._meta.label: len(objs)}
-
-    adelete.queryset_only = True  # type: ignore[attr-defined]
-
-    def _clean_chain(self) -> QuerySet[M]:
-        """This query as model instances (not values), without relation loading."""
-        clone = self._chain(select_related=(), prefetch_related=())
-        clone._values = None
-        return clone
 
     # --- sync twins ---------------------------------------------------------
 
@@ -711,14 +462,6 @@ class QuerySet(Generic[M]):
     get = sync_twin(aget)
     contains = sync_twin(acontains)
     in_bulk = sync_twin(ain_bulk)
-    create = sync_twin(acreate)
-    get_or_create = sync_twin(aget_or_create)
-    update_or_create = sync_twin(aupdate_or_create)
-    bulk_create = sync_twin(abulk_create)
-    bulk_update = sync_twin(abulk_update)
-    update = sync_twin(aupdate)
-    delete = sync_twin(adelete)
-    delete.queryset_only = True  # type: ignore[attr-defined]
 
     def iterator(self, chunk_size: int | None = None, *, prefetch: int = 0) -> Iterator[Any]:
         """Sync twin of :meth:`aiterator`: yield results page by page; nothing is cached."""
@@ -734,29 +477,15 @@ class QuerySet(Generic[M]):
             run_sync(agen.aclose, hint=hint)  # type: ignore[attr-defined]
 
 
-def _resolve_callables(mapping: dict[str, Any]) -> dict[str, Any]:
-    return {k: v() if callable(v) else v for k, v in mapping.items()}
-
-
 def _slice_changes(query: Query, start: int | None, stop: int | None) -> dict[str, Any]:
     new = query.with_slice(start, stop)
     return {"low_mark": new.low_mark, "high_mark": new.high_mark}
 
 
-def _batches(ids: list[Any], max_chars: int) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    size = 0
-    for value in ids:
-        length = len(str(value)) + 3  # the value and an encoded comma
-        if batch and size + length > max_chars:
-            yield batch
-            batch, size = [], 0
-        batch.append(value)
-        size += length
-    if batch:
-        yield batch
-
-
 @functools.cache
 def _named_row(names: tuple[str, ...]) -> Any:
     return NamedTuple("Row", [(name, Any) for name in names])
+
+
+class Manager(BaseManager.from_queryset(QuerySet)):  # type: ignore[misc]
+    """The default manager: every QuerySet method, on the model class."""

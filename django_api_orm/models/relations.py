@@ -11,23 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import FieldDoesNotExist
 
-from django_api_orm.exceptions import NotSupportedError
+from django_api_orm.compiler import in_batches
+from django_api_orm.models.descriptors import ReverseManyDescriptor
 from django_api_orm.models.fields import Field, ForeignKey, ManyToManyField
-from django_api_orm.models.sync import sync_twin
 
 if TYPE_CHECKING:
     from django_api_orm.models.base import RemoteModel
-    from django_api_orm.models.queryset import QuerySet
 
 __all__ = [
-    "ManyRelatedDescriptor",
-    "ReverseManyDescriptor",
+    "check_relation",
     "contribute_reverse_relations",
     "prefetch_related_objects",
 ]
@@ -69,103 +66,6 @@ def _install(field: ForeignKey, target: type[RemoteModel]) -> None:
             f"{target.__name__}.{name}. Choose another related_name."
         )
     setattr(target, name, ReverseManyDescriptor(field, name))
-
-
-class ReverseManyDescriptor:
-    """``author.books``: a manager of the books whose foreign key is this author."""
-
-    def __init__(self, field: ForeignKey, name: str) -> None:
-        self.field = field
-        self.name = name
-
-    def __get__(self, instance: RemoteModel | None, owner: type | None = None) -> Any:
-        if instance is None:
-            return self
-        superclass: Any = type(self.field.model._default_manager)
-        return _reverse_manager_class(superclass, self)(instance)
-
-
-@functools.cache
-def _reverse_manager_class(superclass: Any, rel: ReverseManyDescriptor) -> type:
-    field = rel.field
-
-    class RelatedManager(superclass):  # type: ignore[misc]
-        """The related objects of one instance, as a manager filtered by its foreign key."""
-
-        def __init__(self, instance: RemoteModel) -> None:
-            super().__init__()
-            self.instance = instance
-            self.model = field.model
-            self.name = rel.name
-
-        def get_queryset(self) -> QuerySet[Any]:
-            pk = self.instance.pk
-            if pk is None:
-                raise ValueError(
-                    f"{type(self.instance).__name__!r} instance needs a primary key value "
-                    "before this relationship can be used."
-                )
-            queryset: QuerySet[Any] = super().get_queryset().filter(**{field.name: pk})
-            prefetched = (self.instance.__dict__.get("_prefetched") or {}).get(rel.name)
-            if prefetched is not None:
-                queryset._result_cache = list(prefetched)
-            return queryset
-
-        async def acreate(self, **kwargs: Any) -> Any:
-            """Create a related object whose foreign key is this instance."""
-            kwargs.pop(field.name, None)
-            kwargs[field.attname] = self.instance.pk
-            return await super().get_queryset().acreate(**kwargs)
-
-        create = sync_twin(acreate, receiver="manager")
-
-    RelatedManager.__name__ = RelatedManager.__qualname__ = f"Related{superclass.__name__}"
-    return RelatedManager
-
-
-class ManyRelatedDescriptor:
-    """``book.genres``: a manager of the objects whose pks ``book.genres_ids`` lists."""
-
-    def __init__(self, field: ManyToManyField) -> None:
-        self.field = field
-
-    def __get__(self, instance: RemoteModel | None, owner: type | None = None) -> Any:
-        if instance is None:
-            return self
-        superclass: Any = type(self.field.to._default_manager)
-        return _many_manager_class(superclass, self.field)(instance)
-
-
-@functools.cache
-def _many_manager_class(superclass: Any, field: ManyToManyField) -> type:
-    class ManyRelatedManager(superclass):  # type: ignore[misc]
-        """The objects one instance's list of pks names."""
-
-        def __init__(self, instance: RemoteModel) -> None:
-            super().__init__()
-            self.instance = instance
-            self.model = field.to
-            self.name = field.name
-
-        def get_queryset(self) -> QuerySet[Any]:
-            pks = getattr(self.instance, field.attname) or []
-            queryset: QuerySet[Any] = super().get_queryset()
-            prefetched = (self.instance.__dict__.get("_prefetched") or {}).get(field.name)
-            try:
-                queryset = queryset.filter(pk__in=pks) if pks else queryset.none()
-            except NotSupportedError as exc:
-                if prefetched is None:
-                    raise
-                # Prefetched by detail GETs: answer from memory; a query raises.
-                queryset = queryset._chain(unsendable=exc)
-            if prefetched is not None:
-                queryset._result_cache = list(prefetched)
-            return queryset
-
-    ManyRelatedManager.__name__ = ManyRelatedManager.__qualname__ = (
-        f"ManyRelated{superclass.__name__}"
-    )
-    return ManyRelatedManager
 
 
 def check_relation(model: type[RemoteModel], name: str) -> None:
@@ -235,7 +135,7 @@ async def _load_forward(objs: Sequence[RemoteModel], field: ForeignKey) -> None:
     pending = []
     for obj in objs:
         pk = getattr(obj, field.attname)  # a nested object is cached as it converts
-        if pk is not None and field.name not in (obj.__dict__.get("_relations") or {}):
+        if pk is not None and field.name not in (obj._state.relations or {}):
             pending.append(obj)
     pks = list(dict.fromkeys(getattr(o, field.attname) for o in pending))
     if not pks:
@@ -245,7 +145,7 @@ async def _load_forward(objs: Sequence[RemoteModel], field: ForeignKey) -> None:
         pk = getattr(obj, field.attname)
         # A pk the server did not return stays unloaded: reading it raises, never None.
         if pk in found:
-            obj.__dict__.setdefault("_relations", {})[field.name] = found[pk]
+            obj._state.cache_relation(field.name, found[pk])
 
 
 async def _load_many(objs: Sequence[RemoteModel], field: ManyToManyField) -> None:
@@ -253,7 +153,7 @@ async def _load_many(objs: Sequence[RemoteModel], field: ManyToManyField) -> Non
     found = await _fetch_by_pk(field.to, pks) if pks else {}
     for obj in objs:
         related = [found[pk] for pk in getattr(obj, field.attname) or () if pk in found]
-        obj.__dict__.setdefault("_prefetched", {})[field.name] = related
+        obj._state.prefetch(field.name, related)
 
 
 async def _load_reverse(objs: Sequence[RemoteModel], rel: ReverseManyDescriptor) -> None:
@@ -263,9 +163,7 @@ async def _load_reverse(objs: Sequence[RemoteModel], rel: ReverseManyDescriptor)
     groups: dict[Any, list[RemoteModel]] = {pk: [] for pk in pks}
     allowed = field.model._meta.filter_fields
     if allowed is None or "in" in allowed.get(field.name, ()):
-        from django_api_orm.models.queryset import MAX_IN_CHARS, _batches
-
-        for batch in _batches(pks, MAX_IN_CHARS):
+        for batch in in_batches(pks):
             async for item in child.filter(**{f"{field.name}__in": batch}).aiterator():
                 groups.setdefault(getattr(item, field.attname), []).append(item)
     else:
@@ -278,4 +176,4 @@ async def _load_reverse(objs: Sequence[RemoteModel], rel: ReverseManyDescriptor)
 
         await _bounded(one(pk) for pk in pks)
     for obj in objs:
-        obj.__dict__.setdefault("_prefetched", {})[rel.name] = groups.get(obj.pk, [])
+        obj._state.prefetch(rel.name, groups.get(obj.pk, []))

@@ -7,7 +7,7 @@ import inspect
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from django_api_orm.services import run_sync
+from django_api_orm.bridge import run_sync
 
 __all__ = ["sync_twin"]
 

@@ -468,10 +468,10 @@ def test_hydration_keeps_the_row_and_converts_nothing() -> None:
     """Keeps the server's row as it came and converts no value until it is read."""
     row = {"id": 1, "count": "not an int", "price": "1.00"}
     obj = Sample._from_wire(row)
-    assert obj._wire is row
-    assert set(vars(obj)) == {"_wire"}
+    assert obj._state.wire is row
+    assert set(vars(obj)) == {"_state"}
     assert obj.price == decimal.Decimal("1.00")
-    assert set(vars(obj)) == {"_wire", "price"}
+    assert set(vars(obj)) == {"_state", "price"}
 
 
 def test_a_read_value_is_cached() -> None:

@@ -1,0 +1,135 @@
+"""The sync bridge: how the sync twins (``count()``, ``get()``, ``save()``...) run.
+
+``run_sync()`` runs the one async implementation on ONE long-lived background
+event loop per process (a daemon thread, started on first use and again after a
+fork), so sync callers share one pooled client per alias instead of a new loop
+and new connections per call. The thread runs ``asyncio.run()``; at interpreter
+exit an ``atexit`` hook ends it, and ``asyncio.run()`` then closes that loop's
+clients (see ``django_api_orm.services``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import os
+import threading
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from django.core.exceptions import SynchronousOnlyOperation
+
+__all__ = ["run_sync"]
+
+T = TypeVar("T")
+
+
+class _BackgroundLoop:
+    """One event loop per process in a daemon thread, where the sync twins run."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+        self._atexit_registered = False
+        # After a fork, the parent's loop and its clients live on in the child with no
+        # thread to run them; closing them would close the parent's connections
+        # (sockets are shared), and dropping them would warn when collected.
+        self._inherited: list[object] = []
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """Return the running background loop, starting it on first use or after a fork."""
+        loop = self._loop
+        if loop is not None and self._pid == os.getpid():
+            return loop
+        with self._lock:
+            if self._loop is not None and self._pid == os.getpid():
+                return self._loop
+            if self._loop is not None:
+                self._inherited.append((self._loop, self._thread))
+            self._start()
+            assert self._loop is not None
+            return self._loop
+
+    def _start(self) -> None:
+        started = threading.Event()
+
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = stop = asyncio.Event()
+            started.set()
+            await stop.wait()
+
+        # asyncio.run() ends with shutdown_asyncgens(), which closes the loop's clients.
+        self._thread = threading.Thread(
+            target=asyncio.run, args=(main(),), name="django_api_orm-sync-bridge", daemon=True
+        )
+        self._pid = os.getpid()
+        self._thread.start()
+        started.wait()
+        if not self._atexit_registered:
+            atexit.register(self.shutdown)
+            self._atexit_registered = True
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """End the loop, closing its clients; a later ``run_sync()`` starts a new one."""
+        with self._lock:
+            loop, stop, thread = self._loop, self._stop, self._thread
+            if loop is None or stop is None or thread is None or self._pid != os.getpid():
+                return
+            self._loop = self._stop = self._thread = None
+        with contextlib.suppress(RuntimeError):  # the loop has already closed
+            loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout)
+
+
+_background = _BackgroundLoop()
+
+
+async def _call(factory: Callable[[], Awaitable[T]]) -> T:
+    # factory() runs here, on the background loop, so services[...] inside it finds
+    # that loop running.
+    return await factory()
+
+
+def run_sync(factory: Callable[[], Awaitable[T]], *, hint: str) -> T:
+    """Run ``factory()`` on the background event loop and return its result.
+
+    This is the sync twins' bridge: ``run_sync(lambda: qs.acount(), hint="await
+    qs.acount()")``. Called from a thread with a running event loop, raise
+    ``SynchronousOnlyOperation`` naming ``hint`` instead, creating no coroutine.
+    An exception from the coroutine is re-raised; interrupting the wait
+    (``KeyboardInterrupt``) cancels it.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        raise SynchronousOnlyOperation(
+            "This is a synchronous call, and it would block the event loop running in "
+            f"this thread. Use {hint} instead."
+        )
+    # A lean hand-off (one thread-safe call there, one lock release back) rather than
+    # run_coroutine_threadsafe's concurrent Future: the bridge's cost is per call.
+    loop = _background.loop()
+    finished = threading.Lock()
+    finished.acquire()
+    tasks: list[asyncio.Task[T]] = []
+
+    def start() -> None:
+        task = loop.create_task(_call(factory))
+        tasks.append(task)
+        task.add_done_callback(lambda _: finished.release())
+
+    loop.call_soon_threadsafe(start)
+    try:
+        finished.acquire()
+    except BaseException:
+        # Interrupted while waiting (KeyboardInterrupt): cancel the call.
+        loop.call_soon_threadsafe(lambda: [task.cancel() for task in tasks])
+        raise
+    return tasks[0].result()

@@ -1,0 +1,359 @@
+"""The base ``Field``: options, conversion both ways, validation, and the descriptor.
+
+A field is also the descriptor for its attribute. A row from the server is kept
+as it came (``instance._state.wire``); a field converts its value on first access
+and caches the result in the instance's attributes, as Django keeps field values,
+so hydrating a page costs one small object per row and a value nobody reads is
+never converted. A value of the wrong type raises ``InvalidResponseError`` naming
+the model, the field and the value when it is read — never a silently wrong value.
+
+Three conversions, three directions:
+
+- ``from_wire``: the JSON value a server sent → Python, strictly;
+- ``to_python``: what a user assigns or filters with → Python, leniently, raising
+  ``ValidationError`` (as Django's model fields do);
+- ``to_wire``: Python → the JSON value the server's serializer parses.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, overload
+
+from django.core.exceptions import ValidationError
+
+from django_api_orm.exceptions import InvalidResponseError
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from django_api_orm.models.base import RemoteModel
+
+__all__ = [
+    "EMPTY_VALUES",
+    "NOT_PROVIDED",
+    "Field",
+    "Validator",
+    "flat_choices",
+    "rendered_messages",
+]
+
+
+_MISSING: Any = object()
+
+
+class _NotProvided:
+    def __repr__(self) -> str:
+        return "NOT_PROVIDED"
+
+
+#: Marks "no default"; ``None`` is a real default.
+NOT_PROVIDED: Any = _NotProvided()
+
+EMPTY_VALUES: tuple[Any, ...] = (None, "", [], (), {})
+
+Validator = Callable[[Any], None]
+
+
+class Field:
+    """Base class of every field: options, conversion both ways, validation, descriptor."""
+
+    #: Python types ``parse_wire`` accepts from the wire.
+    wire_types: ClassVar[tuple[type, ...]] = ()
+    #: Wire types that already are the Python value (read without conversion).
+    ready_types: frozenset[type] = frozenset()
+    #: Set for a field that overrides ``value_from_wire`` (a foreign key caching its
+    #: nested object): its reads always go through it.
+    _reads_itself: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A subclass that converts differently must not inherit the no-conversion path.
+        converts = ("parse_wire", "from_wire", "value_from_wire")
+        if "ready_types" not in cls.__dict__ and any(name in cls.__dict__ for name in converts):
+            cls.ready_types = frozenset()
+        if "value_from_wire" in cls.__dict__:
+            cls._reads_itself = True
+
+    default_error_messages: ClassVar[dict[str, str]] = {
+        "invalid_choice": "Value %(value)r is not a valid choice.",
+        "null": "This field cannot be null.",
+        "blank": "This field cannot be blank.",
+    }
+    default_validators: ClassVar[list[Validator]] = []
+    _creation_counter: ClassVar[int] = 0
+
+    #: True for the ``id`` primary key a model gets when it declares none.
+    auto_created = False
+
+    name: str
+    attname: str
+    source: str
+    model: type[RemoteModel]
+
+    def __init__(
+        self,
+        *,
+        primary_key: bool = False,
+        null: bool = False,
+        blank: bool = False,
+        default: Any = NOT_PROVIDED,
+        choices: Any = None,
+        read_only: bool = False,
+        source: str | None = None,
+        validators: Sequence[Validator] = (),
+        help_text: str = "",
+        verbose_name: str | None = None,
+        error_messages: Mapping[str, str] | None = None,
+    ) -> None:
+        if primary_key and null:
+            raise TypeError("A primary key cannot be null=True.")
+        self.primary_key = primary_key
+        self.null = null
+        self.blank = blank
+        self.default = default
+        self.choices: list[tuple[Any, Any]] | None = _normalize_choices(choices)
+        if self.choices is not None:
+            # A choice's wire value is read through the row's dialect.
+            self._reads_itself = True
+            self.ready_types = frozenset()
+        self.read_only = read_only
+        self._source = source
+        self._validators = list(validators)
+        self.help_text = help_text
+        self.verbose_name = verbose_name
+        messages: dict[str, str] = {}
+        for cls in reversed(type(self).__mro__):
+            messages.update(getattr(cls, "default_error_messages", {}))
+        messages.update(error_messages or {})
+        self.error_messages = messages
+        self.creation_counter = Field._creation_counter
+        Field._creation_counter += 1
+
+    # --- declaration --------------------------------------------------------
+
+    def contribute_to_class(self, cls: type[RemoteModel], name: str) -> None:
+        """Attach this field to ``cls`` as ``name`` and register it in ``cls._meta``."""
+        self.name = name
+        self.attname = self.get_attname()
+        self.source = self._source or name
+        self.model = cls
+        if self.verbose_name is None:
+            self.verbose_name = name.replace("_", " ")
+        cls._meta.add_field(self)
+        setattr(cls, self.attname, self)
+
+    def bind_as_child(self, cls: type[RemoteModel], name: str) -> None:
+        """Name this field as the items of a container field, for error messages."""
+        self.name = self.attname = self.source = name
+        self.model = cls
+
+    def get_attname(self) -> str:
+        return self.name
+
+    def clone(self) -> Field:
+        """Return an unbound copy, for a subclass inheriting this field."""
+        return copy.copy(self)
+
+    @property
+    def validators(self) -> list[Validator]:
+        """The validators ``clean()`` runs: the field type's, then the declared ones."""
+        return [*self.default_validators, *self._validators]
+
+    @property
+    def flatchoices(self) -> list[tuple[Any, Any]]:
+        """``choices`` with groups flattened, as Django's ``Field.flatchoices``."""
+        return list(flat_choices(self.choices or ()))
+
+    def has_default(self) -> bool:
+        """Tell whether the field declares a default."""
+        return self.default is not NOT_PROVIDED
+
+    def get_default(self) -> Any:
+        """Return the default (``None`` when there is none); a mutable one is copied."""
+        default = self.default
+        if default is NOT_PROVIDED:
+            return None
+        if callable(default):
+            return default()
+        if isinstance(default, list | dict | set):
+            # A shared list would leak one instance's changes into every other.
+            return copy.deepcopy(default)
+        return default
+
+    def __repr__(self) -> str:
+        path = f"{type(self).__module__}.{type(self).__qualname__}"
+        name = getattr(self, "name", None)
+        return f"<{path}: {name}>" if name else f"<{path}>"
+
+    # --- descriptor: wire value converted on first access -------------------
+
+    # ``instance: Any``, not RemoteModel: mypy applies __get__ to a property *returning* a
+    # Field (``ForeignKey.target_field``) with the property's owner as the instance.
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> Self: ...
+    @overload
+    def __get__(self, instance: Any, owner: type | None = None) -> Any: ...
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        wire = instance._state.wire
+        raw = _MISSING if wire is None else wire.get(self.source, _MISSING)
+        if type(raw) in self.ready_types:
+            value = raw  # already the Python value: no conversion to run
+        elif raw is _MISSING or self._reads_itself:
+            value = self.value_from_wire(instance)
+        else:
+            value = self.from_wire(raw)
+        # Cached in the instance, where it wins over this (non-data) descriptor;
+        # object.__setattr__ keeps CPython's inline attribute values (no __dict__).
+        object.__setattr__(instance, self.attname, value)
+        return value
+
+    def value_from_wire(self, instance: RemoteModel) -> Any:
+        """Read this field's value from the instance's wire row, converting it.
+
+        A key missing from the row takes the field's default (``None`` for a
+        ``null=True`` field, as in Django); with neither, it is an error.
+        """
+        state = instance._state
+        wire = state.wire
+        if wire is None or self.source not in wire:
+            if wire is not None and not self.has_default() and not self.null:
+                raise InvalidResponseError(
+                    f"{self.model.__name__}.{self.name}: the server's row has no "
+                    f"'{self.source}' key and the field has no default."
+                )
+            return self.get_default()
+        raw = wire[self.source]
+        if self.choices is not None and state.dialect is not None:
+            raw = state.dialect.choice_value(raw)  # a provider may wrap a choice's value
+        return self.from_wire(raw)
+
+    def from_wire(self, value: Any) -> Any:
+        """Convert a JSON value sent by the server; raise ``InvalidResponseError`` if wrong."""
+        if value is None:
+            if self.null:
+                return None
+            raise self._invalid_wire(value, "null is not allowed (the field is not null=True)")
+        try:
+            return self.parse_wire(value)
+        except (TypeError, ValueError, ArithmeticError, ValidationError) as exc:
+            raise self._invalid_wire(value, str(exc) or type(exc).__name__) from exc
+
+    def parse_wire(self, value: Any) -> Any:
+        """Convert a non-null wire value; raise ``TypeError``/``ValueError`` if it is wrong."""
+        if self.wire_types and not isinstance(value, self.wire_types):
+            raise TypeError(f"expected {self._type_names()}, got {type(value).__name__}")
+        return value
+
+    def _type_names(self) -> str:
+        return " or ".join(t.__name__ for t in self.wire_types)
+
+    def _invalid_wire(self, value: Any, reason: str) -> InvalidResponseError:
+        shown = repr(value)
+        if len(shown) > 200:
+            shown = shown[:200] + "…"
+        return InvalidResponseError(
+            f"{self.model.__name__}.{self.name}: the server sent {shown}, "
+            f"which is not a valid {type(self).__name__} value ({reason})."
+        )
+
+    # --- Python to wire -----------------------------------------------------
+
+    def to_python(self, value: Any) -> Any:
+        """Convert user input to this field's Python type; raise ``ValidationError`` if wrong."""
+        return value
+
+    def to_wire(self, value: Any) -> Any:
+        """Convert a Python value to the JSON value the server's serializer parses."""
+        return None if value is None else self.to_python(value)
+
+    def get_prep_value(self, value: Any) -> Any:
+        """Convert a filter value to the Python type used to encode it."""
+        if value is None:
+            return None
+        return self.to_python(value)
+
+    def _invalid(self, value: Any) -> ValidationError:
+        # Not in the base error_messages: a validator's "invalid" (e-mail, URL) keeps its own.
+        message = self.error_messages.get("invalid", "'%(value)s' value is not valid.")
+        return ValidationError(message, code="invalid", params={"value": value})
+
+    # --- validation (Django's Field.clean) ----------------------------------
+
+    def validate(self, value: Any, instance: RemoteModel | None) -> None:
+        """Check ``choices``, ``null`` and ``blank``; raise ``ValidationError``."""
+        if (
+            self.choices is not None
+            and value not in EMPTY_VALUES
+            and not any(value == key for key, _ in self.flatchoices)
+        ):
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        if value is None and not self.null:
+            raise ValidationError(self.error_messages["null"], code="null")
+        if not self.blank and value in EMPTY_VALUES:
+            raise ValidationError(self.error_messages["blank"], code="blank")
+
+    def run_validators(self, value: Any) -> None:
+        """Run ``validators`` on a non-empty value; raise one ``ValidationError`` of all errors."""
+        if value in EMPTY_VALUES:
+            return
+        errors: list[ValidationError] = []
+        for validator in self.validators:
+            try:
+                validator(value)
+            except ValidationError as exc:
+                # As Django: a field's error_messages override a validator's message.
+                if getattr(exc, "code", None) in self.error_messages:
+                    exc.message = self.error_messages[exc.code]  # type: ignore[index]
+                errors.extend(exc.error_list)
+        if errors:
+            raise ValidationError(errors)
+
+    def clean(self, value: Any, instance: RemoteModel | None) -> Any:
+        """Convert, validate and return ``value``; raise ``ValidationError`` if wrong."""
+        value = self.to_python(value)
+        self.validate(value, instance)
+        self.run_validators(value)
+        return value
+
+
+def _normalize_choices(choices: Any) -> list[tuple[Any, Any]] | None:
+    """Return ``choices`` as a list of pairs: from pairs, a mapping, or a Django ``Choices``."""
+    if choices is None:
+        return None
+    if isinstance(choices, type) and hasattr(choices, "choices"):
+        choices = choices.choices  # TextChoices / IntegerChoices, as Django 5 accepts
+    if isinstance(choices, Mapping):
+        choices = choices.items()
+    if isinstance(choices, str) or not isinstance(choices, Iterable):
+        raise TypeError(f"choices must be an iterable of (value, label) pairs, not {choices!r}.")
+    out: list[tuple[Any, Any]] = []
+    for item in choices:
+        if isinstance(item, str) or not isinstance(item, list | tuple) or len(item) != 2:
+            raise TypeError(f"choices must be (value, label) pairs; got {item!r}.")
+        key, label = item
+        if isinstance(label, Mapping | list | tuple):
+            label = _normalize_choices(label) or []  # a named group of choices
+        out.append((key, label))
+    return out or None
+
+
+def flat_choices(choices: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Any, Any]]:
+    for key, label in choices:
+        if isinstance(label, list):
+            yield from flat_choices(label)
+        else:
+            yield key, label
+
+
+def rendered_messages(error: ValidationError) -> Iterator[tuple[str, str | None]]:
+    """Yield each message of ``error`` with its parameters applied, and its code."""
+    for item in error.error_list:
+        yield str(next(iter(item))), item.code

@@ -1,0 +1,189 @@
+"""The QuerySet's writes: create, get-or-create, bulk and queryset updates and deletes.
+
+Each decides what to send; ``persistence`` and the compiler send it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+
+from django_api_orm.exceptions import BadRequestError
+from django_api_orm.models import persistence
+from django_api_orm.models.sync import sync_twin
+
+if TYPE_CHECKING:
+    from django_api_orm.models.base import RemoteModel
+    from django_api_orm.models.lookups import Q
+    from django_api_orm.query import Query
+
+__all__ = ["WriteMethods"]
+
+M = TypeVar("M", bound="RemoteModel")
+
+
+class WriteMethods(Generic[M]):
+    """The writing half of ``QuerySet``: a mixin over its reading half."""
+
+    model: type[M]
+    _db: str | None
+    _query: Query
+    _result_cache: list[Any] | None
+    _values: tuple[str, tuple[str, ...]] | None
+
+    if TYPE_CHECKING:
+
+        async def aget(self, *args: Q, **kwargs: Any) -> M: ...
+        def aiterator(
+            self, chunk_size: int | None = None, *, prefetch: int = 0
+        ) -> AsyncIterator[Any]: ...
+        def _chain(self, **query_changes: Any) -> Self: ...
+        def _not_sliced(self, action: str) -> None: ...
+
+    async def acreate(self, **kwargs: Any) -> M:
+        """Create an object with ``POST endpoint`` and return it as the server answered."""
+        obj = self.model(**kwargs)
+        await persistence.save_instance(obj, force_insert=True, using=self._db)
+        return obj
+
+    async def aget_or_create(
+        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[M, bool]:
+        """Return ``(object, created)``: get it by ``kwargs``, or create it with ``defaults``.
+
+        Only plain field values from ``kwargs`` go into the created body
+        (``email__iexact=`` is a lookup, never a field).
+        """
+        try:
+            return await self.aget(**kwargs), False
+        except self.model.DoesNotExist:
+            params = self._create_params(kwargs, defaults)
+            try:
+                return await self.acreate(**params), True
+            except BadRequestError:
+                # Created concurrently (a unique constraint answered 400): read it back.
+                try:
+                    return await self.aget(**kwargs), False
+                except self.model.DoesNotExist:
+                    pass
+                raise
+
+    async def aupdate_or_create(
+        self,
+        defaults: dict[str, Any] | None = None,
+        create_defaults: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> tuple[M, bool]:
+        """Return ``(object, created)``: update the object matching ``kwargs`` with
+        ``defaults`` (PATCH), or create it with ``create_defaults`` (or ``defaults``)."""
+        update = _resolve_callables(defaults or {})
+        try:
+            obj = await self.aget(**kwargs)
+        except self.model.DoesNotExist:
+            params = self._create_params(
+                kwargs, defaults if create_defaults is None else create_defaults
+            )
+            return await self.acreate(**params), True
+        for name, value in update.items():
+            setattr(obj, name, value)
+        await persistence.save_instance(obj, update_fields=list(update), using=self._db)
+        return obj, False
+
+    def _create_params(
+        self, lookups: dict[str, Any], defaults: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        params = {k: v for k, v in lookups.items() if "__" not in k}
+        params.update(_resolve_callables(defaults or {}))
+        if "pk" in params:
+            params[self.model._meta.pk.name] = params.pop("pk")
+        for name in params:
+            self.model._meta.get_field(name)
+        return params
+
+    async def abulk_create(self, objs: Iterable[M], batch_size: int | None = None) -> list[M]:
+        """POST each object, ``batch_size`` (default 16) at a time; return them with pks."""
+        if batch_size is not None and batch_size <= 0:
+            raise ValueError("Batch size must be a positive integer.")
+        items = list(objs)
+        for obj in items:
+            if not isinstance(obj, self.model):
+                raise TypeError(f"abulk_create() takes {self.model.__name__} instances.")
+        await persistence.gather_bounded(
+            [
+                functools.partial(persistence.save_instance, o, force_insert=True, using=self._db)
+                for o in items
+            ],
+            batch_size or persistence.WRITE_CONCURRENCY,
+        )
+        return items
+
+    async def abulk_update(
+        self, objs: Iterable[M], fields: Sequence[str], batch_size: int | None = None
+    ) -> int:
+        """PATCH ``fields`` of each object; return the number updated."""
+        if not fields:
+            raise ValueError("Field names must be given to bulk_update().")
+        persistence.writable_fields(self.model, fields, action="bulk_update()")
+        items = list(objs)
+        if any(o.pk is None for o in items):
+            raise ValueError("All bulk_update() objects must have a primary key set.")
+        await persistence.gather_bounded(
+            [
+                functools.partial(
+                    persistence.save_instance, o, update_fields=fields, using=self._db
+                )
+                for o in items
+            ],
+            batch_size or persistence.WRITE_CONCURRENCY,
+        )
+        return len(items)
+
+    async def aupdate(self, **kwargs: Any) -> int:
+        """PATCH ``kwargs`` onto each matched object, concurrently; return the count."""
+        self._not_sliced("update")
+        if not kwargs:
+            raise TypeError("aupdate() needs at least one field=value.")
+        persistence.writable_fields(self.model, kwargs, action="update()")
+        objs = [obj async for obj in self._clean_chain().aiterator()]
+
+        async def patch(obj: Any) -> None:
+            for name, value in kwargs.items():
+                setattr(obj, name, value)
+            await persistence.save_instance(obj, update_fields=list(kwargs), using=self._db)
+
+        await persistence.gather_bounded([functools.partial(patch, o) for o in objs])
+        self._result_cache = None
+        return len(objs)
+
+    async def adelete(self) -> tuple[int, dict[str, int]]:
+        """DELETE each matched object, concurrently; return ``(count, {label: count})``."""
+        if self._query.is_sliced:
+            raise TypeError("Cannot use 'limit' or 'offset' with delete().")
+        objs = [obj async for obj in self._clean_chain().aiterator()]
+        await persistence.gather_bounded(
+            [functools.partial(persistence.delete_instance, o, using=self._db) for o in objs]
+        )
+        self._result_cache = None
+        return len(objs), {self.model._meta.label: len(objs)}
+
+    adelete.queryset_only = True  # type: ignore[attr-defined]
+
+    def _clean_chain(self) -> Self:
+        """This query as model instances (not values), without relation loading."""
+        clone = self._chain(select_related=(), prefetch_related=())
+        clone._values = None
+        return clone
+
+    create = sync_twin(acreate)
+    get_or_create = sync_twin(aget_or_create)
+    update_or_create = sync_twin(aupdate_or_create)
+    bulk_create = sync_twin(abulk_create)
+    bulk_update = sync_twin(abulk_update)
+    update = sync_twin(aupdate)
+    delete = sync_twin(adelete)
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+
+def _resolve_callables(mapping: dict[str, Any]) -> dict[str, Any]:
+    return {k: v() if callable(v) else v for k, v in mapping.items()}

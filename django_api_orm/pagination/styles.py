@@ -1,0 +1,273 @@
+"""Pagination styles: how to ask for a page, and how to read one (body and headers).
+
+Each style is a class registered under the name ``PAGINATION["STYLE"]`` uses.
+A style knows its own parameter names and envelope; it sends nothing itself
+(the walker and the compiler do).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+from django.utils.module_loading import import_string
+
+from django_api_orm.exceptions import InvalidResponseError
+
+__all__ = [
+    "STYLES",
+    "Cursor",
+    "LimitOffset",
+    "LinkHeader",
+    "NoPagination",
+    "Page",
+    "PageNumber",
+    "PaginationStyle",
+    "Params",
+    "get_style",
+    "plan_page_size",
+    "register_style",
+]
+
+#: Query parameters as ordered ``(name, value)`` pairs, values already strings; a
+#: list of pairs (not a dict), so a key may repeat.
+Params = list[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a list answer: its rows, the ``next`` link and the total, if sent."""
+
+    rows: list[Any]
+    next: str | None
+    count: int | None
+
+
+class PaginationStyle:
+    """How one kind of list endpoint pages. Subclass it and :func:`register_style` it."""
+
+    #: The name ``PAGINATION["STYLE"]`` gives this style.
+    name: ClassVar[str] = ""
+    #: Pages can be asked for by their first row (a page number or an offset): a
+    #: slice starts at its page, and following pages may be requested ahead.
+    positional: ClassVar[bool] = False
+    #: The first page reports the total: ``count()`` asks for one row and reads it.
+    reports_count: ClassVar[bool] = False
+
+    def __init__(self, page_size: int, size_param: str) -> None:
+        self.page_size = page_size
+        self.size_param = size_param
+
+    def plan(self, low: int, high: int | None, largest: int) -> tuple[int, int]:
+        """Return ``(start, size)``: the first row of the first page to ask for, and
+        the page size, to read rows ``[low:high]`` with pages of at most ``largest``."""
+        return 0, largest
+
+    def page_params(self, start: int, size: int) -> Params:
+        """Return the parameters asking for the page of ``size`` rows starting at ``start``."""
+        raise NotImplementedError
+
+    def parse(self, data: Any, headers: Mapping[str, str], *, where: str) -> Page:
+        """Read one list answer; raise ``InvalidResponseError`` if it is not a page."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} page_size={self.page_size}>"
+
+
+S = TypeVar("S", bound=type[PaginationStyle])
+
+#: Registered styles by name.
+STYLES: dict[str, type[PaginationStyle]] = {}
+
+
+def register_style(cls: S) -> S:
+    """Register a style class under its ``name``; usable as a class decorator."""
+    if not cls.name:
+        raise TypeError(f"{cls.__name__} must set a name to be registered.")
+    STYLES[cls.name] = cls
+    return cls
+
+
+def get_style(name: str) -> type[PaginationStyle]:
+    """Return the style registered as ``name``, or the class a dotted path names.
+
+    Raise ``LookupError`` naming the registered styles if there is none.
+    """
+    found = STYLES.get(name)
+    if found is not None:
+        return found
+    if "." in name:
+        try:
+            imported = import_string(name)
+        except ImportError as exc:
+            raise LookupError(f"Cannot import the pagination style {name!r}: {exc}") from None
+        if isinstance(imported, type) and issubclass(imported, PaginationStyle):
+            return imported
+        raise LookupError(f"{name!r} is not a PaginationStyle subclass.")
+    raise LookupError(
+        f"Unknown pagination style {name!r}. Registered styles: {', '.join(sorted(STYLES))}; "
+        "or give the dotted path of a PaginationStyle subclass."
+    )
+
+
+def plan_page_size(low: int, high: int, largest: int) -> int:
+    """Return the page size covering ``[low, high)`` with the fewest pages, then fewest rows."""
+    best = largest
+    best_cost = (high - 1) // largest - low // largest + 1, largest
+    for size in range(max(1, high - low), largest):
+        pages = (high - 1) // size - low // size + 1
+        cost = (pages, pages * size)
+        if cost < best_cost:
+            best, best_cost = size, cost
+    return best
+
+
+class _Envelope(PaginationStyle):
+    """A page in an object: rows under ``results``, the ``next`` URL, the ``count``."""
+
+    results_key: ClassVar[str] = "results"
+    next_key: ClassVar[str] = "next"
+    count_key: ClassVar[str] = "count"
+
+    def parse(self, data: Any, headers: Mapping[str, str], *, where: str) -> Page:
+        rows = data.get(self.results_key) if isinstance(data, dict) else None
+        if not isinstance(rows, list):
+            raise InvalidResponseError(
+                f"{where}: expected a {self.name} page (a JSON object with a "
+                f"'{self.results_key}' list), got {_shape(data)}. Set PAGINATION STYLE to "
+                "'none' if the provider does not paginate."
+            )
+        next_url = data.get(self.next_key)
+        count = data.get(self.count_key)
+        if next_url is not None and not isinstance(next_url, str):
+            raise InvalidResponseError(f"{where}: '{self.next_key}' is not a URL: {next_url!r}.")
+        if count is not None and (type(count) is not int or count < 0):
+            raise InvalidResponseError(f"{where}: '{self.count_key}' is not a count: {count!r}.")
+        return Page(rows, next_url or None, count)
+
+
+@register_style
+class PageNumber(_Envelope):
+    """``?page=N&page_size=M``: DRF's ``PageNumberPagination``."""
+
+    name = "page_number"
+    positional = True
+    reports_count = True
+    page_param: ClassVar[str] = "page"
+
+    def plan(self, low: int, high: int | None, largest: int) -> tuple[int, int]:
+        size = largest if high is None else plan_page_size(low, high, largest)
+        return (low // size) * size, size
+
+    def page_params(self, start: int, size: int) -> Params:
+        params = [(self.size_param, str(size))]
+        page = start // size + 1
+        return [(self.page_param, str(page)), *params] if page != 1 else params
+
+
+@register_style
+class LimitOffset(_Envelope):
+    """``?limit=M&offset=N``: DRF's ``LimitOffsetPagination``."""
+
+    name = "limit_offset"
+    positional = True
+    reports_count = True
+    limit_param: ClassVar[str] = "limit"
+    offset_param: ClassVar[str] = "offset"
+
+    def plan(self, low: int, high: int | None, largest: int) -> tuple[int, int]:
+        return low, largest if high is None else min(largest, high - low)
+
+    def page_params(self, start: int, size: int) -> Params:
+        params = [(self.limit_param, str(size))]
+        return [*params, (self.offset_param, str(start))] if start else params
+
+
+@register_style
+class Cursor(_Envelope):
+    """``?cursor=...``: DRF's ``CursorPagination``, followed through ``next`` only."""
+
+    name = "cursor"
+
+    def page_params(self, start: int, size: int) -> Params:
+        return [(self.size_param, str(size))]
+
+
+@register_style
+class NoPagination(PaginationStyle):
+    """No pages: the list answers a bare JSON array of every row."""
+
+    name = "none"
+
+    def page_params(self, start: int, size: int) -> Params:
+        return []
+
+    def parse(self, data: Any, headers: Mapping[str, str], *, where: str) -> Page:
+        if isinstance(data, list):
+            return Page(data, None, len(data))
+        raise InvalidResponseError(
+            f"{where}: expected a JSON array (PAGINATION STYLE 'none'), got "
+            f"{type(data).__name__}. Set PAGINATION STYLE to the provider's pagination."
+        )
+
+
+# One link-value of an RFC 8288 Link header: <target>; param; param="..."
+_LINK = re.compile(r'<([^>]*)>\s*((?:;\s*[^;,"]+(?:="[^"]*"|=[^;,]*)?\s*)*)')
+_REL = re.compile(r';\s*rel\s*=\s*(?:"([^"]*)"|([^;,\s]+))', re.IGNORECASE)
+
+
+def link_targets(header: str) -> dict[str, str]:
+    """Return ``{rel: target}`` from an RFC 8288 ``Link`` header (first target per rel)."""
+    out: dict[str, str] = {}
+    for match in _LINK.finditer(header):
+        target, params = match.group(1).strip(), match.group(2)
+        for rel_match in _REL.finditer(params):
+            for rel in (rel_match.group(1) or rel_match.group(2) or "").split():
+                out.setdefault(rel.lower(), target)
+    return out
+
+
+@register_style
+class LinkHeader(PaginationStyle):
+    """A bare JSON array per page, the next page in ``Link: <...>; rel="next"``.
+
+    As GitHub-style APIs page: the size parameter (``PAGE_SIZE_PARAM``, such as
+    ``per_page``) is sent, the next page is followed through the ``Link``
+    header, and the total is read from ``total_header`` when the server sends it.
+    """
+
+    name = "link_header"
+    reports_count = True
+    total_header: ClassVar[str] = "X-Total-Count"
+
+    def page_params(self, start: int, size: int) -> Params:
+        return [(self.size_param, str(size))]
+
+    def parse(self, data: Any, headers: Mapping[str, str], *, where: str) -> Page:
+        if not isinstance(data, list):
+            raise InvalidResponseError(
+                f"{where}: expected a JSON array (PAGINATION STYLE 'link_header'), got "
+                f"{_shape(data)}."
+            )
+        link = headers.get("link")
+        next_url = link_targets(link).get("next") if link else None
+        total = headers.get(self.total_header)
+        count = None
+        if total is not None:
+            text = total.strip()
+            if not text.isdigit():
+                raise InvalidResponseError(
+                    f"{where}: the {self.total_header} header is not a count: {total!r}."
+                )
+            count = int(text)
+        return Page(data, next_url or None, count)
+
+
+def _shape(data: Any) -> str:
+    if isinstance(data, dict):
+        keys = ", ".join(sorted(map(str, data))[:8])
+        return f"an object with keys {keys or 'none'}"
+    return f"a {type(data).__name__}"
