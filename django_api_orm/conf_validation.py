@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from django.utils.module_loading import import_string
 
+from django_api_orm.dialects.base import BaseDialect
 from django_api_orm.pagination.styles import STYLES, get_style
 
 __all__ = [
@@ -400,7 +401,7 @@ def validate_service(
                 )
         elif name == "DIALECT" and check_environment:
             try:
-                import_string(value)
+                dialect = import_string(value)
             except ImportError as exc:
                 problems.append(
                     Problem(
@@ -409,6 +410,17 @@ def validate_service(
                         f"Give the dotted path of a dialect class, such as {DEFAULT_DIALECT!r}.",
                     )
                 )
+            else:
+                if not (isinstance(dialect, type) and issubclass(dialect, BaseDialect)):
+                    problems.append(
+                        Problem(
+                            E_DIALECT,
+                            f"{setting_name(alias, name)} = {value!r} is not a dialect class.",
+                            "Give the dotted path of a subclass of "
+                            "django_api_orm.dialects.BaseDialect, such as "
+                            f"{DEFAULT_DIALECT!r}.",
+                        )
+                    )
     return problems
 
 

@@ -91,6 +91,11 @@ def test_valid_settings_pass() -> None:
             "cannot be imported",
         ),
         ({"default": {"BASE_URL": URL, "DIALECT": 3}}, "E007", "must be a dotted path"),
+        (
+            {"default": {"BASE_URL": URL, "DIALECT": "django_api_orm.pagination.PageNumber"}},
+            "E007",
+            "is not a dialect class",
+        ),
     ],
 )
 def test_each_problem_has_its_id_and_a_hint(value: Any, check_id: str, fragment: str) -> None:
