@@ -17,7 +17,8 @@ at the first request. The ids:
 - ``django_api_orm.E006``: a ``PAGINATION`` (or a model's ``Meta.pagination``) is not
   a dict, has an unknown key, an unknown ``STYLE``, a ``PAGE_SIZE`` that is not a
   positive int or an empty ``PAGE_SIZE_PARAM``.
-- ``django_api_orm.E007``: a ``DIALECT`` is not a dotted path that imports.
+- ``django_api_orm.E007``: a ``DIALECT`` is not the dotted path of a ``BaseDialect``
+  subclass that imports.
 - ``django_api_orm.E008``: a model's ``Meta.service`` names an alias that
   ``API_ORM_SERVICES`` does not define (``check_models``).
 - ``django_api_orm.W001`` (warning): a ``VERIFY_SSL`` path names no file or directory
