@@ -73,6 +73,10 @@ nitpick_ignore_regex = [
     (r"py:.*", r"django_api_orm\..*\._\w+"),
     (r"py:class", r"django_api_orm\.models\.queryset\.M"),
     (r"py:class", r"django_api_orm\.query\.Query"),
+    # The shapes lower layers are typed against (protocols.py): typing, not API.
+    (r"py:class", r"django_api_orm\.protocols\.\w+"),
+    # Documented where they are imported from (django_api_orm.pagination).
+    (r"py:class", r"django_api_orm\.pagination\.styles\.\w+"),
 ]
 
 
