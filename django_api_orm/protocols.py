@@ -88,7 +88,7 @@ class LookupLike(Protocol):
 
 
 class QueryLike(Protocol):
-    """A query's filters, as ``django_api_orm.query.Query`` holds them."""
+    """A query's filters, as ``django_api_orm.models.query.Query`` holds them."""
 
     @property
     def opts(self) -> OptionsLike: ...

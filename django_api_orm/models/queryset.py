@@ -19,11 +19,11 @@ from django_api_orm.exceptions import NotSupportedError
 from django_api_orm.models.fields import ForeignKey
 from django_api_orm.models.lookups import Lookup, Q
 from django_api_orm.models.manager import BaseManager
+from django_api_orm.models.query import Query
 from django_api_orm.models.relations import check_relation, prefetch_related_objects
 from django_api_orm.models.sync import sync_twin
 from django_api_orm.models.unsupported import UnsupportedMethods
 from django_api_orm.models.writes import WriteMethods
-from django_api_orm.query import Query
 from django_api_orm.services import services
 
 if TYPE_CHECKING:

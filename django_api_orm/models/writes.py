@@ -16,7 +16,7 @@ from django_api_orm.models.sync import sync_twin
 if TYPE_CHECKING:
     from django_api_orm.models.base import RemoteModel
     from django_api_orm.models.lookups import Q
-    from django_api_orm.query import Query
+    from django_api_orm.models.query import Query
 
 __all__ = ["WriteMethods"]
 
