@@ -16,6 +16,7 @@ from django_api_orm.pagination.styles import (
     PageNumber,
     PaginationStyle,
     get_style,
+    link_targets,
     register_style,
 )
 from django_api_orm.pagination.walker import PageWalker, plan_page_size
@@ -31,6 +32,7 @@ __all__ = [
     "PageWalker",
     "PaginationStyle",
     "get_style",
+    "link_targets",
     "plan_page_size",
     "register_style",
 ]

@@ -27,6 +27,7 @@ __all__ = [
     "PaginationStyle",
     "Params",
     "get_style",
+    "link_targets",
     "plan_page_size",
     "register_style",
 ]
@@ -214,19 +215,36 @@ class NoPagination(PaginationStyle):
         )
 
 
-# One link-value of an RFC 8288 Link header: <target>; param; param="..."
-_LINK = re.compile(r'<([^>]*)>\s*((?:;\s*[^;,"]+(?:="[^"]*"|=[^;,]*)?\s*)*)')
-_REL = re.compile(r';\s*rel\s*=\s*(?:"([^"]*)"|([^;,\s]+))', re.IGNORECASE)
+# RFC 8288 section 3: a link-value is "<" target ">" followed by parameters, each
+# ";" name ["=" (token | quoted-string)]; link-values are separated by ",". A quoted
+# string is read whole (it may hold ";", ",", "<" or an escaped quote), so a rel=
+# inside another parameter's value is never taken for the link's relation. No
+# pattern can backtrack over the header: a target holds no "<" or ">".
+_TARGET = re.compile(r"<([^<>]*)>")
+_PARAM = re.compile(r'\s*;\s*([^\s;,="]+)\s*(?:=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s;,"]*)))?')
+_ESCAPE = re.compile(r"\\(.)")
 
 
 def link_targets(header: str) -> dict[str, str]:
-    """Return ``{rel: target}`` from an RFC 8288 ``Link`` header (first target per rel)."""
+    """Return ``{rel: target}`` from an RFC 8288 ``Link`` header (first target per rel).
+
+    ``rel`` may be quoted or not and name several relation types
+    (``rel="next last"``); relation types are compared in lower case, and only a
+    link-value's first ``rel`` parameter counts. A target is returned as written
+    (it may be relative).
+    """
     out: dict[str, str] = {}
-    for match in _LINK.finditer(header):
-        target, params = match.group(1).strip(), match.group(2)
-        for rel_match in _REL.finditer(params):
-            for rel in (rel_match.group(1) or rel_match.group(2) or "").split():
-                out.setdefault(rel.lower(), target)
+    position = 0
+    while (link := _TARGET.search(header, position)) is not None:
+        target, position = link.group(1).strip(), link.end()
+        rel = None
+        while (param := _PARAM.match(header, position)) is not None:
+            position = param.end()
+            if rel is None and param.group(1).lower() == "rel":
+                quoted = param.group(2)
+                rel = _ESCAPE.sub(r"\1", quoted) if quoted is not None else param.group(3) or ""
+        for name in (rel or "").split():
+            out.setdefault(name.lower(), target)
     return out
 
 
