@@ -261,6 +261,11 @@ class LinkHeader(PaginationStyle):
     reports_count = True
     total_header: ClassVar[str] = "X-Total-Count"
 
+    def plan(self, low: int, high: int | None, largest: int) -> tuple[int, int]:
+        # Pages cannot be jumped to, but a slice ending early needs no bigger first
+        # page than its end: afirst() and aexists() ask for one row, aget() for two.
+        return 0, largest if high is None else min(largest, high)
+
     def page_params(self, start: int, size: int) -> Params:
         return [(self.size_param, str(size))]
 
@@ -276,7 +281,7 @@ class LinkHeader(PaginationStyle):
         count = None
         if total is not None:
             text = total.strip()
-            if not text.isdigit():
+            if not (text.isascii() and text.isdigit()):  # "²".isdigit() is true too
                 raise InvalidResponseError(
                     f"{where}: the {self.total_header} header is not a count: {total!r}."
                 )
