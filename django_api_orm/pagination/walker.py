@@ -2,10 +2,11 @@
 
 Pages are followed through ``next``, but only its query string is used,
 re-applied to the list path on the service's own URL: a ``next`` on another
-origin raises and nothing is sent there. A server that returns pages of another
-size than asked is detected and walked correctly instead of yielding the wrong
-rows. The walker sends nothing itself: it is given ``fetch``, the compiler's
-way of sending one list request.
+origin raises and nothing is sent there, and so does a ``next`` without a query
+string or one already followed (which would read pages again, forever). A
+server that returns pages of another size than asked is detected and walked
+correctly instead of yielding the wrong rows. The walker sends nothing itself:
+it is given ``fetch``, the compiler's way of sending one list request.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ class PageWalker:
         self.count: int | None = None
 
     def _follow(self, next_url: str) -> str:
-        """Return the query string of ``next_url``, refusing a link to another origin."""
+        """Return the query string of ``next_url``, refusing a link to another origin,
+        or one without a query string (re-applied to the list, it would read page 1)."""
         parts = urlsplit(next_url)
         if parts.scheme or parts.netloc:
             origin = origin_of(next_url)
@@ -62,6 +64,11 @@ class PageWalker:
                     f"GET {self.path}: the server's 'next' link points to another origin "
                     f"({parts.scheme}://{parts.netloc}); it was not followed."
                 )
+        if not parts.query:
+            raise InvalidResponseError(
+                f"GET {self.path}: the server's 'next' link has no query string; only a "
+                "next link's query string is followed, on the list endpoint, so it was not."
+            )
         return parts.query
 
     def _page(self, start: int, size: int) -> Params:
@@ -131,8 +138,16 @@ class PageWalker:
                 yield page
             return
         page = first
+        followed: set[str] = set()
         while page.next:
-            page = await self.fetch(self._follow(page.next))
+            query = self._follow(page.next)
+            if query in followed:  # a server that links in a circle would never end
+                raise InvalidResponseError(
+                    f"GET {self.path}: the server's 'next' link leads back to a page "
+                    "already read; it was not followed again."
+                )
+            followed.add(query)
+            page = await self.fetch(query)
             yield page
 
     async def _prefetched(self, requests: list[Params], window: int) -> AsyncIterator[Page]:

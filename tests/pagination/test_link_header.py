@@ -277,3 +277,40 @@ async def test_aiterator_pages_by_its_chunk_size(api: respx.MockRouter) -> None:
     qs = Ticket.objects.all()
     assert [t.pk async for t in qs.aiterator(chunk_size=2)] == [1, 2, 3]
     assert paths(api) == ["/api/tickets/?per_page=2", "/api/tickets/?per_page=2&page=2"]
+
+
+def repeating(link: str, *, limit: int = 5) -> Answer:
+    """Answer every request with a full page whose Link is ``link``, up to ``limit`` times.
+
+    The limit keeps a walker that never stops from running forever: after it, the
+    answer has no Link, and a walker that followed so far returned duplicates.
+    """
+    calls = 0
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        headers = {"Link": link} if calls < limit else {}
+        return httpx.Response(200, json=rows(1, 2, 3), headers=headers)
+
+    return answer
+
+
+async def test_next_without_a_query_string_is_refused(api: respx.MockRouter) -> None:
+    """Raises InvalidResponseError for a path-style next link instead of reading page 1 again."""
+    api.get("tickets/").mock(side_effect=repeating(f'<{API}tickets/page/2/>; rel="next"'))
+    with pytest.raises(InvalidResponseError, match="'next' link has no query string"):
+        [t async for t in Ticket.objects.all()]
+    assert paths(api) == ["/api/tickets/?per_page=3"]
+
+
+async def test_next_back_to_a_page_already_read_is_refused(api: respx.MockRouter) -> None:
+    """Raises InvalidResponseError when a next link repeats one already followed."""
+    api.get("tickets/").mock(side_effect=repeating(f'<{TICKETS}?per_page=3&page=2>; rel="next"'))
+    with pytest.raises(InvalidResponseError, match="leads back to a page already read"):
+        await Ticket.objects.acount()
+    assert paths(api) == [
+        "/api/tickets/?per_page=1",
+        "/api/tickets/?per_page=3",
+        "/api/tickets/?per_page=3&page=2",
+    ]
