@@ -85,9 +85,14 @@ STYLES: dict[str, type[PaginationStyle]] = {}
 
 
 def register_style(cls: S) -> S:
-    """Register a style class under its ``name``; usable as a class decorator."""
-    if not cls.name:
-        raise TypeError(f"{cls.__name__} must set a name to be registered.")
+    """Register a style class under its ``name``; usable as a class decorator.
+
+    The class must set ``name`` itself: a subclass inheriting its parent's name
+    would silently replace the parent for every service.
+    """
+    if not cls.__dict__.get("name"):
+        inherited = f" (it inherits {cls.name!r})" if cls.name else ""
+        raise TypeError(f"{cls.__name__} must set a name to be registered{inherited}.")
     STYLES[cls.name] = cls
     return cls
 
