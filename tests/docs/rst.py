@@ -12,6 +12,13 @@ is read from its caption:
 
 ``html+django`` blocks captioned ``templates/<name>`` are templates the
 project's views render.
+
+A ``.. literalinclude:: <path>`` directive is a block too, its body the whole
+file it includes (relative to the page, or to ``docs/`` with a leading ``/``),
+its language its ``:language:`` option: so a module that the test suite also
+imports can be shown in a page and written as a project file of its examples.
+Including part of a file (``:lines:``, ``:pyobject:``...) is refused: the part
+shown would not be the code that runs.
 """
 
 from __future__ import annotations
@@ -34,6 +41,22 @@ __all__ = [
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 _DIRECTIVE = re.compile(r"^(?P<indent>[ \t]*)\.\. code-block::[ \t]+(?P<language>\S+)[ \t]*$")
+_INCLUDE = re.compile(r"^(?P<indent>[ \t]*)\.\. literalinclude::[ \t]+(?P<path>\S+)[ \t]*$")
+#: literalinclude options that show part of a file, or something else than the file.
+_PARTIAL = frozenset(
+    [
+        "lines",
+        "pyobject",
+        "start-after",
+        "end-before",
+        "start-at",
+        "end-at",
+        "prepend",
+        "append",
+        "dedent",
+        "diff",
+    ]
+)
 _OPTION = re.compile(r"^:(?P<name>[\w-]+):(?:[ \t]+(?P<value>.*))?$")
 _PROJECT_FILE = re.compile(r"^[\w/]+\.py$")
 #: Other spellings of a Python block, which would escape the tests.
@@ -90,10 +113,12 @@ def read_blocks(page: Path) -> list[Block]:
     index = 0
     while index < len(lines):
         match = _DIRECTIVE.match(lines[index])
+        include = _INCLUDE.match(lines[index])
         index += 1
-        if match is None:
+        directive_line = index  # 1-based
+        if match is None and include is None:
             continue
-        indent = len(match["indent"].expandtabs())
+        indent = len((match or include)["indent"].expandtabs())
         options: dict[str, str] = {}
         while index < len(lines) and lines[index].strip():
             option = _OPTION.match(lines[index].strip())
@@ -101,6 +126,9 @@ def read_blocks(page: Path) -> list[Block]:
                 break
             options[option["name"]] = (option["value"] or "").strip()
             index += 1
+        if include is not None:
+            blocks.append(_included(page, directive_line, include["path"], options))
+            continue
         body: list[str] = []
         first = None
         while index < len(lines):
@@ -114,6 +142,7 @@ def read_blocks(page: Path) -> list[Block]:
             index += 1
         if first is None:
             continue
+        assert match is not None
         blocks.append(
             Block(
                 page=page,
@@ -124,6 +153,24 @@ def read_blocks(page: Path) -> list[Block]:
             )
         )
     return blocks
+
+
+def _included(page: Path, line: int, path: str, options: dict[str, str]) -> Block:
+    """Return the block of a ``literalinclude`` of ``path``: the whole file."""
+    partial = sorted(_PARTIAL & set(options))
+    if partial:
+        raise ValueError(
+            f"{page.name}:{line}: literalinclude of {path} with "
+            f"{', '.join(partial)}: include the whole file, the code the examples run."
+        )
+    target = DOCS / path.lstrip("/") if path.startswith("/") else page.parent / path
+    return Block(
+        page=page,
+        line=line,
+        language=options.get("language", "text"),
+        caption=options.get("caption"),
+        code=target.read_text(encoding="utf-8"),
+    )
 
 
 def untested_python(page: Path) -> list[str]:
