@@ -6,7 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs.rst import read_blocks
+from tests.docs.rst import DOCS, read_blocks
+from tests.docs.runner import project_files
+
+DIALECT = Path(__file__).resolve().parents[1] / "dialects" / "jsonapi.py"
+
+
+def test_dialects_guide_runs_the_contract_suites_dialect() -> None:
+    """Writes the dialect the contract suite tests, byte for byte, as the guide's project file."""
+    files = project_files(read_blocks(DOCS / "topics" / "dialects.rst"))
+    assert files["catalog/dialects.py"] == DIALECT.read_text(encoding="utf-8")
 
 
 def test_literalinclude_is_a_block_of_the_whole_file(tmp_path: Path) -> None:
