@@ -12,6 +12,7 @@ router.register("books", views.BookViewSet, basename="book")
 router.register("books-lo", views.BookLimitOffsetViewSet, basename="book-lo")
 router.register("books-cursor", views.BookCursorViewSet, basename="book-cursor")
 router.register("books-plain", views.BookPlainViewSet, basename="book-plain")
+router.register("books-links", views.BookLinkHeaderViewSet, basename="book-links")
 
 urlpatterns = [
     path(

@@ -7,6 +7,8 @@
 ``books-lo/``                  the same books; ``limit`` / ``offset`` pages
 ``books-cursor/``              the same books; cursor pages (``cursor``, ``page_size``)
 ``books-plain/``               the same books; the list is a bare JSON array
+``books-links/``               the same books; bare JSON array pages (``page``,
+                               ``per_page``), ``Link`` and ``X-Total-Count`` headers
 ``authors/<author_pk>/books/`` one author's books (list and create); page-number pages
 =============================  ==================================================
 
@@ -23,7 +25,7 @@ from rest_framework import filters, generics, viewsets
 
 from .filters import AuthorFilterSet, BookFilterSet
 from .models import Author, Book, Genre
-from .pagination import Cursor, LimitOffset, PageNumber
+from .pagination import Cursor, LimitOffset, LinkHeader, PageNumber
 from .serializers import AuthorSerializer, BookSerializer, GenreSerializer, NestedBookSerializer
 
 
@@ -83,6 +85,10 @@ class BookCursorViewSet(BookViewSet):
 
 class BookPlainViewSet(BookViewSet):
     pagination_class = None
+
+
+class BookLinkHeaderViewSet(BookViewSet):
+    pagination_class = LinkHeader
 
 
 class AuthorBookList(generics.ListCreateAPIView):

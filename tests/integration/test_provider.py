@@ -151,6 +151,24 @@ def test_cursor_pagination_walks_every_row_once(api, provider_db):
     assert seen == [r[0] for r in provider_db("SELECT id FROM provider_book ORDER BY id")]
 
 
+def test_link_header_pagination(api, provider_db):
+    """Pages books-links/ as GitHub does: bare arrays, Link prev/next, X-Total-Count."""
+    total = provider_db("SELECT COUNT(*) FROM provider_book")[0][0]
+    first = api.get("books-links/", params={"per_page": 7, "in_print": "true"})
+    second = api.get(first.links["next"]["url"])
+
+    in_print = provider_db("SELECT id FROM provider_book WHERE in_print ORDER BY id")
+    assert ids(first.json()) == [r[0] for r in in_print[:7]]
+    assert ids(second.json()) == [r[0] for r in in_print[7:14]]
+    assert len(in_print) < total  # the total counts the filtered rows
+    assert first.headers["X-Total-Count"] == str(len(in_print))
+    assert set(first.links) == {"next"}
+    assert set(second.links) == {"prev", "next"}
+    next_url = urlsplit(first.links["next"]["url"])
+    assert next_url.netloc == urlsplit(str(first.url)).netloc
+    assert parse_qs(next_url.query) == {"in_print": ["true"], "page": ["2"], "per_page": ["7"]}
+
+
 def test_plain_list_is_a_bare_array(api, provider_db):
     """Answers books-plain/ with a JSON array of every matching book."""
     rows = api.get("books-plain/", params={"in_print": "false"}).json()
