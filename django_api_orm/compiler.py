@@ -75,11 +75,12 @@ class Compiler(Generic[M]):
         where = f"GET {path}"
         client = self.client
         style = self.style
+        opts = self.opts
 
         async def fetch(request: Params | str) -> Page:
             query_string = request if isinstance(request, str) else dialect.encode_query(request)
             response = await client.get(f"{path}?{query_string}" if query_string else path)
-            return dialect.parse_page(response.data, response.headers, style, where=where)
+            return dialect.parse_page(response.data, response.headers, style, opts, where=where)
 
         return PageWalker(
             fetch, dialect.is_page_out_of_range, style, params, path=path, origin=client.origin
@@ -141,8 +142,10 @@ class Compiler(Generic[M]):
         An empty answer (204) means the server took what was sent.
         """
         path = self.detail_path(obj.pk, instance=obj)
-        method = "PATCH" if partial else "PUT"
-        body = self.dialect.update_body(self.opts, values, partial=partial)
+        method = self.dialect.update_method(partial=partial)
+        pk_field = self.opts.pk
+        pk = pk_field.to_wire(pk_field.get_prep_value(obj.pk))
+        body = self.dialect.update_body(self.opts, pk, values, partial=partial)
         try:
             response = await self._write(method, path, body)
         except NotFoundError:

@@ -36,16 +36,18 @@ class BaseDialect:
     questions its provider answers differently.
     """
 
-    #: The lookups this dialect can send (``None``: every lookup the ORM parses).
-    #: A lookup outside it raises ``NotSupportedError`` before any request.
+    #: The lookups this dialect can send, or ``None`` for every lookup the ORM
+    #: parses. A lookup outside it raises ``NotSupportedError`` before any request.
     lookups: ClassVar[frozenset[str] | None] = None
-    #: How several values of one parameter travel (``__in``): ``False`` sends one
-    #: comma-separated value (``x__in=1,2``); ``True`` repeats the key (``x=1&x=2``).
+    #: Whether several values of one parameter (``__in``) repeat it, as
+    #: ``x__in=1&x__in=2``, rather than travel as one comma-separated value
+    #: (``x__in=1,2``). A provider that wants ``x=1&x=2`` also renames the
+    #: parameter, in ``lookup_param()``.
     repeat_multiple_values: ClassVar[bool] = False
-    #: Pagination styles this dialect reads differently, by ``STYLE`` name;
-    #: other names come from the registry (``register_style``).
+    #: The pagination styles this dialect reads differently, by ``STYLE`` name.
+    #: Other names come from the registry (``register_style``).
     pagination_styles: ClassVar[Mapping[str, type[PaginationStyle]]] = {}
-    #: The ordering parameter (``None``: the dialect cannot order).
+    #: The ordering parameter, or ``None`` where the provider cannot order.
     ordering_param: ClassVar[str | None] = "ordering"
     #: Keys of an error body that hold messages about no one field.
     non_field_error_keys: ClassVar[tuple[str, ...]] = ("non_field_errors", "detail")
@@ -130,9 +132,16 @@ class BaseDialect:
         return self.pagination_styles.get(name) or get_style(name)
 
     def parse_page(
-        self, data: Any, headers: Mapping[str, str], style: PaginationStyle, *, where: str
+        self,
+        data: Any,
+        headers: Mapping[str, str],
+        style: PaginationStyle,
+        opts: OptionsLike,
+        *,
+        where: str,
     ) -> Page:
-        """Read one list answer in ``style``: its rows (as rows), ``next`` and ``count``."""
+        """Read one list answer of ``opts``'s model in ``style``: its rows, ``next``
+        and ``count``. Each row must come out as a dict of wire names to values."""
         return style.parse(data, headers, where=where)
 
     def is_page_out_of_range(self, error: HTTPStatusError) -> bool:
@@ -168,8 +177,15 @@ class BaseDialect:
         """Return the JSON body that creates an object with ``values`` (wire names)."""
         return dict(values)
 
-    def update_body(self, opts: OptionsLike, values: Mapping[str, Any], *, partial: bool) -> Any:
-        """Return the JSON body of a PUT (``partial=False``) or a PATCH of ``values``."""
+    def update_method(self, *, partial: bool) -> str:
+        """Return the method of an update: ``PUT`` of every field, or ``PATCH`` of some."""
+        return "PATCH" if partial else "PUT"
+
+    def update_body(
+        self, opts: OptionsLike, pk: Any, values: Mapping[str, Any], *, partial: bool
+    ) -> Any:
+        """Return the JSON body updating the object whose wire primary key is ``pk``
+        with ``values`` (every writable field, or with ``partial`` only some)."""
         return dict(values)
 
     # --- answers ------------------------------------------------------------

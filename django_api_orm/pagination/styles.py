@@ -32,8 +32,8 @@ __all__ = [
     "register_style",
 ]
 
-#: Query parameters as ordered ``(name, value)`` pairs, values already strings; a
-#: list of pairs (not a dict), so a key may repeat.
+#: Query parameters as ordered ``(name, value)`` pairs, values already strings, in
+#: a list (not a dict) so that a key may repeat.
 Params = list[tuple[str, str]]
 
 
@@ -51,10 +51,10 @@ class PaginationStyle:
 
     #: The name ``PAGINATION["STYLE"]`` gives this style.
     name: ClassVar[str] = ""
-    #: Pages can be asked for by their first row (a page number or an offset): a
-    #: slice starts at its page, and following pages may be requested ahead.
+    #: Whether a page can be asked for by its first row (a page number or an
+    #: offset), so that a slice starts at its page and pages are requested ahead.
     positional: ClassVar[bool] = False
-    #: The first page reports the total: ``count()`` asks for one row and reads it.
+    #: Whether the first page reports the total, so that ``count()`` asks for one row.
     reports_count: ClassVar[bool] = False
 
     def __init__(self, page_size: int, size_param: str) -> None:

@@ -2,8 +2,8 @@
 
 Targets are written with brackets for reading; ``_sent`` percent-encodes them,
 as they leave (``filter[title]`` is sent as ``filter%5Btitle%5D``). Ids are JSON
-numbers: the shared models have integer primary keys, and no hook sees a list
-row together with its model to convert JSON:API's string ids.
+strings, as JSON:API sends them; the dialect reads them as the models' integer
+primary keys.
 """
 
 from __future__ import annotations
@@ -44,15 +44,15 @@ ATTRIBUTES = {
 }
 BOOK_3 = {
     "type": "books",
-    "id": 3,
+    "id": "3",
     "attributes": ATTRIBUTES,
-    "relationships": {"author": {"data": {"type": "authors", "id": 1}}},
+    "relationships": {"author": {"data": {"type": "authors", "id": "1"}}},
 }
 #: Book 3 with its author included whole, attributes and all.
 BOOK_3_WITH_AUTHOR = {
     **BOOK_3,
     "relationships": {
-        "author": {"data": {"type": "authors", "id": 1, "attributes": {"name": "Frank Herbert"}}}
+        "author": {"data": {"type": "authors", "id": "1", "attributes": {"name": "Frank Herbert"}}}
     },
 }
 #: The writable fields of book 3 as sent: the foreign key is an attribute too.
@@ -60,7 +60,9 @@ BOOK_3_WRITE = {
     **{k: v for k, v in ATTRIBUTES.items() if k != "created_at"},
     "author": 1,
 }
-RESOURCES = [{"type": "books", "id": pk, "attributes": {"title": f"Book {pk}"}} for pk in (1, 2, 3)]
+RESOURCES = [
+    {"type": "books", "id": str(pk), "attributes": {"title": f"Book {pk}"}} for pk in (1, 2, 3)
+]
 ROWS = [{"id": pk, "title": f"Book {pk}"} for pk in (1, 2, 3)]
 NEXT = _encoded(f"{API}books/?sort=id&page[number]=2&page[size]=2")
 
@@ -69,16 +71,16 @@ JSONAPI = DialectCase(
     dialect="tests.dialects.jsonapi.JSONAPIDialect",
     empty_list=_document([], None, 0),
     book={"data": BOOK_3},
-    book_row={"id": 3, **ATTRIBUTES, "author": {"type": "authors", "id": 1}},
+    book_row={"id": 3, **ATTRIBUTES, "author": {"type": "authors", "id": "1"}},
     chapter={
         "data": {
             "type": "chapters",
-            "id": 5,
+            "id": "5",
             "attributes": {"title": "Prologue", "kind": "verse"},
-            "relationships": {"book": {"data": {"type": "books", "id": 3}}},
+            "relationships": {"book": {"data": {"type": "books", "id": "3"}}},
         }
     },
-    author={"data": {"type": "authors", "id": 1, "attributes": {"name": "Frank Herbert"}}},
+    author={"data": {"type": "authors", "id": "1", "attributes": {"name": "Frank Herbert"}}},
     with_author=_document([BOOK_3_WITH_AUTHOR], None, 1),
     not_a_page={"count": 0, "next": None, "previous": None, "results": []},
     requests={
@@ -128,14 +130,16 @@ JSONAPI = DialectCase(
                 },
             ),
         ),
+        # A whole save is a PATCH of every field: JSON:API has no PUT.
         "put": (
             _sent("GET", "/api/books/3/"),
             _sent(
-                "PUT",
+                "PATCH",
                 "/api/books/3/",
                 {
                     "data": {
                         "type": "books",
+                        "id": "3",
                         "attributes": {**BOOK_3_WRITE, "title": "Dune Messiah"},
                     }
                 },
@@ -146,7 +150,7 @@ JSONAPI = DialectCase(
             _sent(
                 "PATCH",
                 "/api/books/3/",
-                {"data": {"type": "books", "attributes": {"price": "12.00"}}},
+                {"data": {"type": "books", "id": "3", "attributes": {"price": "12.00"}}},
             ),
         ),
         "delete": (_sent("GET", "/api/books/3/"), _sent("DELETE", "/api/books/3/")),
@@ -175,9 +179,9 @@ JSONAPI = DialectCase(
     },
     related=(
         (7, (7, None)),
-        ({"type": "authors", "id": 7}, (7, None)),
+        ({"type": "authors", "id": "7"}, (7, None)),
         (
-            {"type": "authors", "id": 7, "attributes": {"name": "Frank Herbert"}},
+            {"type": "authors", "id": "7", "attributes": {"name": "Frank Herbert"}},
             (7, {"id": 7, "name": "Frank Herbert"}),
         ),
     ),

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from django_api_orm.dialects import BaseDialect, Params
 from django_api_orm.exceptions import InvalidResponseError, NotSupportedError
@@ -84,8 +84,14 @@ class JSONAPIDialect(BaseDialect):
     def create_body(self, opts: OptionsLike, values: Mapping[str, Any]) -> Any:
         return {"data": {"type": self.resource_type(opts), "attributes": dict(values)}}
 
-    def update_body(self, opts: OptionsLike, values: Mapping[str, Any], *, partial: bool) -> Any:
-        return {"data": {"type": self.resource_type(opts), "attributes": dict(values)}}
+    def update_method(self, *, partial: bool) -> str:
+        return "PATCH"  # JSON:API updates with PATCH only, every field or some
+
+    def update_body(
+        self, opts: OptionsLike, pk: Any, values: Mapping[str, Any], *, partial: bool
+    ) -> Any:
+        resource = {"type": self.resource_type(opts), "id": str(pk), "attributes": dict(values)}
+        return {"data": resource}
 
     def resource_type(self, opts: OptionsLike) -> str:
         """Return the resource's JSON:API ``type``: the endpoint's last segment."""
@@ -94,10 +100,18 @@ class JSONAPIDialect(BaseDialect):
     # --- answers --------------------------------------------------------------
 
     def parse_page(
-        self, data: Any, headers: Mapping[str, str], style: PaginationStyle, *, where: str
+        self,
+        data: Any,
+        headers: Mapping[str, str],
+        style: PaginationStyle,
+        opts: OptionsLike,
+        *,
+        where: str,
     ) -> Page:
         page = style.parse(data, headers, where=where)
-        rows = [self.flatten(row, where) if isinstance(row, dict) else row for row in page.rows]
+        rows = [
+            self.flatten(row, opts.pk, where) if isinstance(row, dict) else row for row in page.rows
+        ]
         return dataclasses.replace(page, rows=rows)
 
     def parse_detail(self, data: Any, opts: OptionsLike, *, where: str) -> dict[str, Any]:
@@ -106,29 +120,41 @@ class JSONAPIDialect(BaseDialect):
             raise InvalidResponseError(
                 f"{where}: expected a JSON:API document with a 'data' object."
             )
-        return self.flatten(resource, where)
+        return self.flatten(resource, opts.pk, where)
 
-    def flatten(self, resource: dict[str, Any], where: str) -> dict[str, Any]:
-        """Return ``{"id", "attributes", "relationships"}`` as one row; a flat row as it is."""
+    def flatten(self, resource: dict[str, Any], pk: FieldLike, where: str) -> dict[str, Any]:
+        """Return ``{"id", "attributes", "relationships"}`` as one row; a flat row as it is.
+
+        JSON:API sends every id as a string: ``pk`` (the primary key field) reads it
+        as the model's own type, ``"7"`` as ``7`` for an integer key.
+        """
         if "attributes" not in resource:
             return resource
         attributes, relationships = resource["attributes"], resource.get("relationships") or {}
         if not isinstance(attributes, dict) or not isinstance(relationships, dict):
             raise InvalidResponseError(f"{where}: 'attributes' and 'relationships' are objects.")
-        row = {"id": resource.get("id"), **attributes}
+        row = {pk.source: self.read_id(resource.get("id"), pk, where), **attributes}
         for name, relationship in relationships.items():
             if isinstance(relationship, dict) and "data" in relationship:
                 row[name] = relationship["data"]  # {"type", "id"}, a list of them, or null
         return row
+
+    def read_id(self, value: Any, pk: FieldLike, where: str) -> Any:
+        """Return a resource's string ``id`` as the wire value of the primary key ``pk``."""
+        try:
+            return pk.to_wire(pk.to_python(value))
+        except ValidationError:
+            raise InvalidResponseError(f"{where}: {value!r} is not a valid id.") from None
 
     def related_pk(self, value: Any, target: FieldLike) -> tuple[Any, dict[str, Any] | None]:
         if not isinstance(value, dict):
             return value, None  # a bare id
         if value.get("id") is None:
             raise ValueError("a related resource without its 'id'")
+        pk = self.read_id(value["id"], target, "a related resource")
         if "attributes" in value:  # a whole resource: loaded without a request
-            return value["id"], self.flatten(value, "a related resource")
-        return value["id"], None  # a resource identifier {"type", "id"}: only the pk
+            return pk, self.flatten(value, target, "a related resource")
+        return pk, None  # a resource identifier {"type", "id"}: only the pk
 
     def error_messages(self, body: Any) -> dict[str, list[str]] | list[str]:
         errors = body.get("errors") if isinstance(body, dict) else None

@@ -117,7 +117,7 @@ def test_first_page_reads_to_rows_next_and_count(case: DialectCase, style: str) 
     reader = dialect.pagination_style(style)(2, "page_size")
     answer = pages.answers[0]
     page = dialect.parse_page(
-        answer.body, httpx.Headers(answer.headers), reader, where="GET books/"
+        answer.body, httpx.Headers(answer.headers), reader, Book._meta, where="GET books/"
     )
     assert page == pages.first
 

@@ -86,6 +86,8 @@ class Field:
 
     #: True for the ``id`` primary key a model gets when it declares none.
     auto_created = False
+    #: True for a field naming other objects (a foreign key, a many-to-many), as Django's.
+    is_relation = False
 
     name: str
     attname: str
