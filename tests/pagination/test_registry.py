@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 import respx
-from django.core.checks import Error, run_checks
+from django.core.checks import Error
 from django.test import override_settings
 
 from django_api_orm import InvalidResponseError, RemoteModel, fields
-from django_api_orm.checks import check_models
+from django_api_orm.checks import check_models, check_services
 from django_api_orm.pagination import (
     STYLES,
     LinkHeader,
@@ -68,9 +68,9 @@ def service(style: str, **pagination: Any) -> dict[str, Any]:
 
 
 def errors(value: Any) -> list[Error]:
-    """Return the errors Django's check runner reports for API_ORM_SERVICES = ``value``."""
+    """Return the errors the service checks report for API_ORM_SERVICES = ``value``."""
     with override_settings(API_ORM_SERVICES=value):
-        return [m for m in run_checks(tags=["django_api_orm"]) if isinstance(m, Error)]
+        return [m for m in check_services(None) if isinstance(m, Error)]
 
 
 @pytest.fixture
