@@ -27,6 +27,8 @@ __all__ = ["Fetch", "OutOfRange", "PageWalker", "plan_page_size"]
 #: Send one list request (parameters, or a query string taken from ``next``) and
 #: return the parsed page.
 Fetch = Callable[[Params | str], Awaitable[Page]]
+#: How many of the last ``next`` links followed are checked against a circle.
+RECENT_LINKS = 32
 #: Tell whether an error answer means "no such page" (the end) rather than a failure.
 OutOfRange = Callable[[HTTPStatusError], bool]
 
@@ -138,15 +140,17 @@ class PageWalker:
                 yield page
             return
         page = first
-        followed: set[str] = set()
+        # A server that links in a circle would never end. The links followed most
+        # recently are remembered, not all of them: streaming stays constant in memory.
+        followed: collections.deque[str] = collections.deque(maxlen=RECENT_LINKS)
         while page.next:
             query = self._follow(page.next)
-            if query in followed:  # a server that links in a circle would never end
+            if query in followed:
                 raise InvalidResponseError(
                     f"GET {self.path}: the server's 'next' link leads back to a page "
                     "already read; it was not followed again."
                 )
-            followed.add(query)
+            followed.append(query)
             page = await self.fetch(query)
             yield page
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import copy
+import gc
 import pickle
 from typing import Any
 
+import pytest
 import respx
 from django.test import override_settings
 
-from django_api_orm import RemoteModel, fields
+from django_api_orm import InvalidResponseError, RemoteModel, fields
 from django_api_orm.dialects import DRFDialect
+from django_api_orm.hydration import hydrate
 from django_api_orm.protocols import FieldLike
 from django_api_orm.state import ModelState
 from tests.models.conftest import API, book, page
@@ -127,3 +130,20 @@ async def test_the_default_dialect_loads_a_nested_object_as_the_relation(
     assert isinstance(author, Author)
     assert author._state.adding is False
     assert author.name == "Ann"
+
+
+def test_hydration_leaves_the_garbage_collector_as_it_found_it() -> None:
+    """Pauses the cyclic collector only while rows hydrate, and restores it, on or off."""
+    rows = [book(pk) for pk in range(3)]
+    assert gc.isenabled()
+    assert len(hydrate(Book, rows, where="test")) == 3
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        hydrate(Book, rows, where="test")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(InvalidResponseError):
+        hydrate(Book, [book(1), "not a row"], where="test")
+    assert gc.isenabled()
