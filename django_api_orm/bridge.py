@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from django.core.exceptions import SynchronousOnlyOperation
 
-__all__ = ["run_sync"]
+__all__ = ["refuse_in_event_loop", "run_sync"]
 
 T = TypeVar("T")
 
@@ -95,6 +95,15 @@ async def _call(factory: Callable[[], Awaitable[T]]) -> T:
     return await factory()
 
 
+def refuse_in_event_loop(message: str) -> None:
+    """Raise ``SynchronousOnlyOperation(message)`` if this thread runs an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise SynchronousOnlyOperation(message)
+
+
 def run_sync(factory: Callable[[], Awaitable[T]], *, hint: str) -> T:
     """Run ``factory()`` on the background event loop and return its result.
 
@@ -104,15 +113,10 @@ def run_sync(factory: Callable[[], Awaitable[T]], *, hint: str) -> T:
     An exception from the coroutine is re-raised; interrupting the wait
     (``KeyboardInterrupt``) cancels it.
     """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
-        raise SynchronousOnlyOperation(
-            "This is a synchronous call, and it would block the event loop running in "
-            f"this thread. Use {hint} instead."
-        )
+    refuse_in_event_loop(
+        "This is a synchronous call, and it would block the event loop running in "
+        f"this thread. Use {hint} instead."
+    )
     # A lean hand-off (one thread-safe call there, one lock release back) rather than
     # run_coroutine_threadsafe's concurrent Future: the bridge's cost is per call.
     loop = _background.loop()

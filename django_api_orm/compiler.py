@@ -11,14 +11,14 @@ through the one hydration path. No other ORM module calls the client.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django_api_orm.client import APIResponse
 from django_api_orm.exceptions import BadRequestError, NotFoundError, NotSupportedError
 from django_api_orm.hydration import hydrate, load_row
 from django_api_orm.pagination.styles import Page, PaginationStyle, Params
 from django_api_orm.pagination.walker import PageWalker
-from django_api_orm.protocols import InstanceLike, LookupLike, OptionsLike
+from django_api_orm.protocols import InstanceLike, OptionsLike, QueryLike
 from django_api_orm.services import Service
 
 __all__ = ["MAX_IN_CHARS", "Compiler", "in_batches"]
@@ -27,21 +27,6 @@ __all__ = ["MAX_IN_CHARS", "Compiler", "in_batches"]
 MAX_IN_CHARS = 1800
 
 M = TypeVar("M", bound=InstanceLike)
-
-
-class CompilableQuery(Protocol):
-    """What the compiler reads of a ``Query``."""
-
-    @property
-    def opts(self) -> OptionsLike: ...
-    @property
-    def where(self) -> Sequence[LookupLike]: ...
-    @property
-    def excludes(self) -> Sequence[LookupLike]: ...
-    @property
-    def effective_ordering(self) -> tuple[str, ...]: ...
-
-    def wire_ordering_name(self, name: str) -> str: ...
 
 
 class Compiler(Generic[M]):
@@ -64,7 +49,7 @@ class Compiler(Generic[M]):
 
     # --- reading lists ------------------------------------------------------
 
-    def walker(self, query: CompilableQuery, ordering: Sequence[str] | None = None) -> PageWalker:
+    def walker(self, query: QueryLike, ordering: Sequence[str] | None = None) -> PageWalker:
         """Return the page walker of ``query``'s list request."""
         dialect = self.dialect
         params = dialect.filter_params(query)
@@ -88,7 +73,7 @@ class Compiler(Generic[M]):
 
     async def chunks(
         self,
-        query: CompilableQuery,
+        query: QueryLike,
         low: int,
         high: int | None,
         *,
@@ -103,7 +88,7 @@ class Compiler(Generic[M]):
         async for rows in walker.rows(low, high, size=size, prefetch=prefetch):
             yield for_rows(rows)
 
-    async def count(self, query: CompilableQuery) -> int:
+    async def count(self, query: QueryLike) -> int:
         """Return the number of rows of ``query``: one small page where the total is sent."""
         return await self.walker(query, ordering=()).total()
 
@@ -119,7 +104,7 @@ class Compiler(Generic[M]):
 
     # --- one object ---------------------------------------------------------
 
-    async def get(self, pk: Any, query: CompilableQuery | None = None) -> M:
+    async def get(self, pk: Any, query: QueryLike | None = None) -> M:
         """``GET`` the detail of ``pk``; a 404 raises the model's ``DoesNotExist``."""
         path = self.detail_path(pk, query=query)
         try:
@@ -195,7 +180,7 @@ class Compiler(Generic[M]):
         self,
         pk: Any,
         *,
-        query: CompilableQuery | None = None,
+        query: QueryLike | None = None,
         instance: InstanceLike | None = None,
     ) -> str:
         """Return the detail path of ``pk`` (a nested endpoint's parents from either)."""
@@ -204,7 +189,7 @@ class Compiler(Generic[M]):
         return self.dialect.detail_path(self.opts, wire, self.parents(query, instance))
 
     def parents(
-        self, query: CompilableQuery | None = None, instance: InstanceLike | None = None
+        self, query: QueryLike | None = None, instance: InstanceLike | None = None
     ) -> dict[str, Any]:
         """Return the wire value of each ``{placeholder}`` of a nested endpoint.
 

@@ -6,12 +6,10 @@ so custom manager methods work through relations, as in Django.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import SynchronousOnlyOperation
-
+from django_api_orm.bridge import refuse_in_event_loop
 from django_api_orm.exceptions import NotSupportedError
 from django_api_orm.models.sync import sync_twin
 
@@ -30,18 +28,13 @@ __all__ = [
 
 def load_related(field: ForeignKey, pk: Any) -> RemoteModel:
     """Fetch the related instance of an unloaded foreign key, in sync code only."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
-        raise SynchronousOnlyOperation(
-            f"{field.model.__name__}.{field.name} is not loaded and reading it would make a "
-            "blocking request from a running event loop. Use "
-            f"select_related({field.name!r}) or prefetch_related({field.name!r}) on the "
-            f"queryset, or await {field.to.__name__}.objects.aget(pk=...) with "
-            f"{field.model.__name__}.{field.attname}."
-        )
+    refuse_in_event_loop(
+        f"{field.model.__name__}.{field.name} is not loaded and reading it would make a "
+        "blocking request from a running event loop. Use "
+        f"select_related({field.name!r}) or prefetch_related({field.name!r}) on the "
+        f"queryset, or await {field.to.__name__}.objects.aget(pk=...) with "
+        f"{field.model.__name__}.{field.attname}."
+    )
     related: RemoteModel = field.to._default_manager.get(pk=pk)  # type: ignore[attr-defined]
     return related
 
