@@ -20,7 +20,7 @@ from django_api_orm.exceptions import (
 from django_api_orm.models import Manager, Q, QuerySet, RemoteModel, fields
 from django_api_orm.services import services
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "APIError",

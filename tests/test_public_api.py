@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 import django_api_orm
+
+PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 
 
 def test_all_is_the_pinned_surface() -> None:
@@ -46,3 +51,9 @@ def test_builtin_subclasses() -> None:
     """Keeps ConnectionError and TimeoutError catchable as the builtins."""
     assert issubclass(django_api_orm.ConnectionError, ConnectionError)
     assert issubclass(django_api_orm.TimeoutError, TimeoutError)
+
+
+def test_version_is_the_distributions() -> None:
+    """Reports the distribution's version, above the unrelated 0.1.0 on PyPI under our name."""
+    project = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]
+    assert django_api_orm.__version__ == project["version"] == "0.2.0"
