@@ -44,7 +44,7 @@ root_doc = "index"
 exclude_patterns = ["_build"]
 templates_path: list[str] = []
 html_static_path: list[str] = []
-html_theme = "alabaster"
+html_theme = "furo"
 html_title = f"django_api_orm {release}"
 
 # Python in these pages is written as ``.. code-block:: python`` (and tested); a bare
