@@ -29,7 +29,10 @@ _ERROR_TEXT_LIMIT: Final = 2000  # characters of a non-JSON error body kept on t
 class APIResponse:
     """A 2xx answer, its body already parsed.
 
-    Parameters
+    Read its attributes (``response.data``, ``response.status_code``,
+    ``response.headers``); the client builds it, and it cannot be changed.
+
+    Attributes
     ----------
     data : Any
         The parsed JSON body: usually a ``dict`` or a ``list``; ``None`` for a
