@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo bench docs clean
+.PHONY: test lint typecheck pytest demo bench docs matrix clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -33,5 +33,10 @@ bench: $(STAMP)
 
 test: lint typecheck docs pytest
 
+# The whole suite on each Python/Django/httpx combination, one venv each under
+# .venvs/ (see .ci/matrix); .ci/run calls it after `make test`.
+matrix:
+	$(PY) .ci/matrix
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache docs/_build
+	rm -rf $(VENV) .venvs .pytest_cache .mypy_cache .ruff_cache docs/_build
