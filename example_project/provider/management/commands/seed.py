@@ -18,6 +18,7 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from rest_framework.authtoken.models import Token
 
+from example_project.provider.english import plural, with_article
 from example_project.provider.models import Author, Book, Genre
 
 SEED = 42
@@ -66,10 +67,10 @@ def _title(rng: random.Random) -> str:
     if pattern == 0:
         return f"The {adjective} {noun}"
     if pattern == 1:
-        return f"{noun} of {other}s" if noun != other else f"The {noun}"
+        return f"{noun} of {plural(other)}" if noun != other else f"The {noun}"
     if pattern == 2:
-        return f"A {adjective} {noun}"
-    return f"{adjective} {noun}s"
+        return with_article(f"{adjective} {noun}")
+    return f"{adjective} {plural(noun)}"
 
 
 def _date(rng: random.Random, first: datetime.date, last: datetime.date) -> datetime.date:
