@@ -16,7 +16,8 @@ exited. The servers run in their own sessions, so only this script receives the
 terminal's Ctrl-C and stops them in order, the storefront first.
 
 Environment: ``DEMO_PORT``, ``PROVIDER_PORT``, ``PROVIDER_DB``, ``PROVIDER_TOKEN``
-(default: a new random token each run, printed below the address).
+(default: a new random token each run, printed below the address), ``DJANGO_DEBUG``
+(the storefront's; off by default, so that its own 404 and 500 pages show).
 """
 
 from __future__ import annotations
@@ -225,18 +226,23 @@ def main() -> int:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
-            "DJANGO_DEBUG": "1",
+            "DJANGO_SERVE_STATIC": "1",
             "PROVIDER_TOKEN": token,
             "PROVIDER_URL": api_url,
             "PYTHONUNBUFFERED": "1",
         }
+        # The storefront shows its own 404 and 500 pages, which Django replaces by its
+        # debug pages when DEBUG is on (DJANGO_DEBUG=1 make demo brings those back);
+        # the provider keeps DEBUG on, for the browsable API's tracebacks.
+        storefront_env = {**env, "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "0")}
+        provider_env = {**env, "DJANGO_DEBUG": "1"}
 
         with signals.deferred():
-            storefront = Server("storefront", demo_port, env)
+            storefront = Server("storefront", demo_port, storefront_env)
             servers.append(storefront)
         prepare_database(token)
         with signals.deferred():
-            provider = Server("provider", provider_port, env)
+            provider = Server("provider", provider_port, provider_env)
             servers.append(provider)
 
         deadline = time.monotonic() + START_TIMEOUT

@@ -11,6 +11,8 @@ Environment:
     PROVIDER_URL     the provider's API root, as the storefront sees it
     PROVIDER_TOKEN   the DRF token the storefront sends (``seed`` creates it)
     DJANGO_SECRET_KEY, DJANGO_DEBUG ("1"/"true"/"yes" to enable)
+    DJANGO_SERVE_STATIC  "1" to serve the static files with DEBUG off too (the demo's
+                     storefront runs with DEBUG off, to show its own 404 and 500 pages)
 """
 
 import os
@@ -19,7 +21,11 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-project-dev-only-not-secret")
-DEBUG = os.environ.get("DJANGO_DEBUG", "").lower() in {"1", "true", "yes", "on"}
+TRUTHY = {"1", "true", "yes", "on"}
+DEBUG = os.environ.get("DJANGO_DEBUG", "").lower() in TRUTHY
+#: Serve STATIC_URL from the apps' static/ folders (example_project/urls.py) even with
+#: DEBUG off, as the demo does; a deployment would let its web server do it instead.
+SERVE_STATIC = DEBUG or os.environ.get("DJANGO_SERVE_STATIC", "").lower() in TRUTHY
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 
 INSTALLED_APPS = [
@@ -76,6 +82,9 @@ DATABASES = {
         "NAME": os.environ.get("PROVIDER_DB", str(BASE_DIR / "provider.sqlite3")),
     },
 }
+
+# The provider's prices carry no currency: the storefront sells in this one.
+STOREFRONT_CURRENCY = {"CODE": "USD", "FORMAT": "${amount}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"
@@ -84,6 +93,19 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+
+# Errors of a request (a 500) go to the console with DEBUG off too, as with DEBUG on.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
+}
+
+# The provider's prices carry no currency: the storefront sells in this one.
+STOREFRONT_CURRENCY = {"CODE": "USD", "FORMAT": "${amount}"}
 
 # The storefront's "Book added" messages: in a cookie, not in the (provider's) database.
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
@@ -113,6 +135,15 @@ API_ORM_SERVICES = {
         "BASE_URL": PROVIDER_URL,
         "AUTH_TOKEN": PROVIDER_TOKEN,
         "AUTH_SCHEME": "Token",
+        # A page is a few requests to a service next door: when it is down, say so within
+        # a second (two retries after about 0.1 s and 0.2 s), not after the client's
+        # defaults (three retries after about 1, 2 and 4 s); a page slower than 5 s fails.
+        "TIMEOUT": 5.0,
+        "MAX_RETRIES": 2,
+        "RETRY_DELAY": 0.1,
         "PAGINATION": {"STYLE": "page_number", "PAGE_SIZE": 100, "PAGE_SIZE_PARAM": "page_size"},
     },
 }
+
+# The provider's prices carry no currency: the storefront sells in this one.
+STOREFRONT_CURRENCY = {"CODE": "USD", "FORMAT": "${amount}"}

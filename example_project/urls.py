@@ -1,14 +1,24 @@
-"""URLs of the example project: the provider's API under /api/, the storefront at the root."""
+"""URLs of the example project: the provider's API under /api/, the storefront at the root.
 
+With DEBUG off, Django answers a 404 or a 500 with the templates ``404.html`` and
+``500.html``: the storefront's (``storefront/templates/``), in its own style.
+"""
+
+import re
+
+from django.conf import settings
 from django.contrib import admin
-from django.contrib.staticfiles.urls import staticfiles_urlpatterns
-from django.urls import include, path
+from django.contrib.staticfiles.views import serve
+from django.urls import include, path, re_path
 
 urlpatterns = [
     path("api/", include("example_project.provider.urls")),
     path("admin/", admin.site.urls),
     path("", include("example_project.storefront.urls")),
-    # The storefront's stylesheet, when DEBUG is on (the demo); a deployment serves static
-    # files itself.
-    *staticfiles_urlpatterns(),
 ]
+
+if settings.SERVE_STATIC:
+    # The storefront's stylesheet, in the demo (DEBUG on or off); a deployment serves
+    # static files itself. ``insecure``: staticfiles' view refuses to run without DEBUG.
+    prefix = re.escape(settings.STATIC_URL.lstrip("/"))
+    urlpatterns.append(re_path(rf"^{prefix}(?P<path>.*)$", serve, {"insecure": True}))

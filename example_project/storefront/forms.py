@@ -14,6 +14,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from .models import Author, Book, Genre
+from .templatetags.storefront import currency_code
 
 #: The list's ordering choices: a value for ``order_by()``, and its label.
 ORDERING_CHOICES = [
@@ -28,6 +29,17 @@ ORDERING_CHOICES = [
 DEFAULT_ORDERING = "title"
 
 IN_PRINT_CHOICES = [("", "Any"), ("yes", "In print"), ("no", "Out of print")]
+
+#: The provider's filter parameters, and the list's form field that sets each: where a
+#: 400 about the query shows its message.
+FILTER_FIELDS = {
+    "title__icontains": "q",
+    "price__gte": "min_price",
+    "price__lte": "max_price",
+    "in_print": "in_print",
+    "genres": "genre",
+    "ordering": "ordering",
+}
 
 
 def genre_choices(genres: Iterable[Genre]) -> list[tuple[int, str]]:
@@ -58,6 +70,18 @@ class BookFilterForm(forms.Form):
         if low is not None and high is not None and low > high:
             self.add_error("max_price", "Must be at least the lowest price.")
         return cleaned
+
+    def add_provider_errors(self, error: ValidationError) -> None:
+        """Show the provider's 400 about the query: each message on the filter it is about.
+
+        The form accepts what looks valid (any genre number, say); the provider knows
+        which genres exist, and answers 400 naming its parameter (``genres``).
+        """
+        by_parameter = error.message_dict if hasattr(error, "error_dict") else {}
+        if not by_parameter:
+            self.add_error(None, error.messages)
+        for parameter, messages in by_parameter.items():
+            self.add_error(FILTER_FIELDS.get(parameter), messages)  # None: above the filters
 
     def filters(self) -> dict[str, Any]:
         """Return ``filter()`` keywords for the valid fields (call after ``is_valid()``)."""
@@ -109,6 +133,7 @@ class BookForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["author"].choices = [("", "Choose an author"), *self._authors(authors)]
         self.fields["genres"].choices = genre_choices(genres)
+        self.fields["price"].label = f"Price ({currency_code()})"
 
     @staticmethod
     def _authors(authors: Iterable[Author]) -> list[tuple[int, str]]:

@@ -59,17 +59,27 @@ async def book_list(request: HttpRequest) -> HttpResponse:
     """List books with filters, an ordering and numbered pages."""
     form = BookFilterForm(request.GET)
     form.is_valid()  # an invalid field shows its error and is left out of the query
-    books = Book.objects.filter(**form.filters()).order_by(form.order_by())
+    lookups = form.filters()
+    books = Book.objects.filter(**lookups).order_by(form.order_by())
     page = page_number(request)
     start = (page - 1) * PAGE_SIZE
-    total, page_books, genres = await gather(
-        books.acount(),
-        as_list(books.select_related("author")[start : start + PAGE_SIZE]),
-        as_list(Genre.objects.all()),
-    )
+    try:
+        total, page_books, genres = await gather(
+            books.acount(),
+            as_list(books.select_related("author")[start : start + PAGE_SIZE]),
+            as_list(Genre.objects.all()),
+        )
+    except BadRequestError as error:
+        # The provider refused a filter the form let through (a genre it does not
+        # have): show its message on that filter, and no books, not a 500.
+        form.add_provider_errors(error)
+        total, page_books, genres = 0, [], await as_list(Genre.objects.all())
+        refused = True
+    else:
+        refused = False
     form.show_genres(genres)
     num_pages = max(1, math.ceil(total / PAGE_SIZE))
-    if page > num_pages:
+    if page > num_pages and not refused:
         raise Http404(f"There is no page {page}: the list has {num_pages}.")
     context = {
         "section": "books",
@@ -83,7 +93,8 @@ async def book_list(request: HttpRequest) -> HttpResponse:
         "page_links": page_links(request, page, num_pages),
         "previous_url": page_url(request, page - 1) if page > 1 else None,
         "next_url": page_url(request, page + 1) if page < num_pages else None,
-        "filtered": bool(form.filters()),
+        "filtered": bool(lookups),
+        "refused": refused,
     }
     return render(request, "storefront/book_list.html", context)
 

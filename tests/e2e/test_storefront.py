@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.template.loader import render_to_string
 from django.test import AsyncClient, override_settings
 
 from example_project.storefront.models import Author, Book
@@ -184,17 +186,35 @@ async def test_book_detail(async_client: AsyncClient, provider_db: SQL) -> None:
     page = text(response.content)
     assert f"<h1>{title}</h1>" in page
     assert f">{author}</a>" in page
-    assert f"<dd>{Decimal(str(price)):.2f}</dd>" in page
+    assert f"<dd>${Decimal(str(price)):,.2f}</dd>" in page
     assert f"<dd>{', '.join(genres)}</dd>" in page
     for tag in json.loads(tags):
         assert f'<span class="tag">{tag}</span>' in page
 
 
 async def test_missing_book_and_author_are_not_found(async_client: AsyncClient) -> None:
-    """Answers 404 for a book or an author the provider does not have."""
+    """Answers 404 for a book or an author the provider does not have, on the storefront's page."""
     for url in ("/books/999999/", "/books/999999/edit/", "/books/999999/delete/"):
-        assert (await async_client.get(url)).status_code == 404
+        response = await async_client.get(url)
+        assert response.status_code == 404
+        assert "<h1>Page not found</h1>" in text(response.content)
     assert (await async_client.get("/authors/999999/")).status_code == 404
+
+
+async def test_unknown_genre_shows_the_providers_message(
+    async_client: AsyncClient, provider: Provider
+) -> None:
+    """Shows the provider's 400 on the genre filter, and no books, for a genre it lacks."""
+    response = await async_client.get("/", {"genre": "999999", "q": "river"})
+    assert response.status_code == 200
+    assert field_errors(response.content, "genre") == [
+        "Select a valid choice. 999999 is not one of the available choices."
+    ]
+    assert book_ids(response.content) == []
+    page = text(response.content)
+    assert "The catalogue could not apply these filters" in page
+    assert 'value="river"' in page  # the other filters stay as typed
+    assert ">Clear filters</a>" in page
 
 
 async def test_author_page_lists_the_authors_books(
@@ -411,3 +431,29 @@ async def test_unreachable_provider_shows_a_503_page(
         response = await async_client.get("/")
     assert response.status_code == 503
     assert "The catalogue is unavailable" in text(response.content)
+
+
+async def test_unavailable_page_is_quick_with_the_example_settings(
+    async_client: AsyncClient, provider: Provider
+) -> None:
+    """Answers the 503 page within a second with the example's retries (not 4 to 5 s)."""
+    from example_project import settings as example
+
+    service = {
+        **example.API_ORM_SERVICES["default"],
+        "BASE_URL": f"http://127.0.0.1:{free_port()}/",
+    }
+    with override_settings(API_ORM_SERVICES={"default": service}):
+        started = time.monotonic()
+        response = await async_client.get("/")
+        elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    assert "(after 3 attempts)" in text(response.content)  # it did retry, twice
+    assert elapsed < 1.0
+
+
+def test_server_error_page_renders_on_its_own() -> None:
+    """Renders the 500 page without a request, as Django's server_error() does."""
+    page = render_to_string("500.html")
+    assert "<h1>Something went wrong</h1>" in page
+    assert 'href="/static/storefront/style.css"' in page
