@@ -5,18 +5,22 @@ the whole session. ``storefront`` points the "default" service, the storefront's
 provider, for pytest-django's ``async_client`` (Django's ``AsyncClient``) to drive
 its views; ``remove_books`` deletes at teardown the books a test created (the
 provider lives for the session and other tests count its rows); ``api_requests``
-lists the requests the package sent to the provider.
+lists the requests the package sent to the provider. A failed test that drove a
+browser (``test_browser.py``) leaves a screenshot of its last page: the hook below
+saves it and prints its path.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+import sys
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 
 import pytest
 from django.test import override_settings
 
 from tests.conftest import Provider
+from tests.e2e.browser import BROWSER_FIXTURE, save_failure_artifacts
 from tests.e2e.helpers import CLIENT_LOGGER, service_settings
 
 
@@ -48,3 +52,18 @@ def api_requests(caplog: pytest.LogCaptureFixture) -> Callable[[], list[str]]:
         return [" ".join(m.split()[:2]) for m in messages if " -> " in m]
 
     return sent
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, None]:
+    """On a failed browser test, save a screenshot and the page's HTML; print where."""
+    outcome = yield
+    report = outcome.get_result()
+    browser = getattr(item, "funcargs", {}).get(BROWSER_FIXTURE)
+    if browser is None or not report.failed or report.when == "teardown":
+        return
+    saved = save_failure_artifacts(browser, item.name)
+    report.sections.append(("browser screenshot", saved))
+    print(f"\n{item.nodeid}: {saved}", file=sys.stderr, flush=True)
