@@ -159,6 +159,7 @@ class AsyncServiceClient:
         idempotency_header: str | None = None,
         max_response_bytes: int = 50 * 2**20,
     ) -> None:
+        """Initialize the async service client; the parameters are described on the class."""
         self._base_url = normalise_base_url(base_url)
         origin = origin_of(self._base_url)
         assert origin is not None  # normalise_base_url checked it
