@@ -10,8 +10,9 @@ is read from its caption:
   imported by the blocks that follow;
 - no caption, or any other: code run in the page's namespace, in order.
 
-``html+django`` blocks captioned ``templates/<name>`` are templates the
-project's views render.
+``html+django`` blocks captioned ``templates/<name>`` or, in an app's own
+directory, ``<app>/templates/<name>`` are templates the project's views render
+by ``<name>``.
 
 A ``.. literalinclude:: <path>`` directive is a block too, its body the whole
 file it includes (relative to the page, or to ``docs/`` with a leading ``/``),
@@ -59,6 +60,8 @@ _PARTIAL = frozenset(
 )
 _OPTION = re.compile(r"^:(?P<name>[\w-]+):(?:[ \t]+(?P<value>.*))?$")
 _PROJECT_FILE = re.compile(r"^[\w/]+\.py$")
+#: A template's caption: ``templates/<name>`` or ``<app>/templates/<name>``.
+_TEMPLATE = re.compile(r"^(?:\w+/)?templates/(?P<name>.+)$")
 #: Other spellings of a Python block, which would escape the tests.
 _UNTESTED = re.compile(
     r"^[ \t]*\.\. (?:(?:code|sourcecode)::[ \t]+(?:python|py|python3)\b|code-block::[ \t]+"
@@ -87,15 +90,16 @@ class Block:
             if _PROJECT_FILE.match(caption):
                 return "file"
             return "run"
-        if self.language == "html+django" and caption.startswith("templates/"):
+        if self.language == "html+django" and _TEMPLATE.match(caption):
             return "template"
         return "other"
 
     @property
     def template_name(self) -> str:
-        """Return the name a view renders this template by (its caption without templates/)."""
-        assert self.caption is not None
-        return self.caption.removeprefix("templates/")
+        """Return the name a view renders this template by (its caption after templates/)."""
+        match = _TEMPLATE.match(self.caption or "")
+        assert match is not None, f"{self}: not a template"
+        return match["name"]
 
     def __str__(self) -> str:
         return f"{self.page.relative_to(DOCS)}:{self.line}"

@@ -5,7 +5,9 @@ A block with a top-level ``await`` runs in the caller's event loop (as in
 in a sync view, a management command or ``manage.py shell``). A page's blocks
 share one module. Project files (blocks captioned ``books/models.py``...) are
 written to a directory on ``sys.path``; a ``urls.py`` among them becomes the
-``ROOT_URLCONF``, and the ``templates/`` blocks are the templates. Every page
+``ROOT_URLCONF``, and the template blocks (``books/templates/...``) are the
+templates, from memory; the admin is installed, as in a project made by
+``startproject``. Every page
 starts from the tutorial's project files and templates.
 """
 
@@ -22,7 +24,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from django.test import override_settings
+from django.test import modify_settings, override_settings
 
 from django_api_orm import conf
 from tests.docs.rst import DOCS, Block, read_blocks
@@ -78,6 +80,10 @@ class PageRun:
         sys.path.insert(0, str(self.project))
         try:
             with self.stack:
+                # The tutorial's project, made by startproject, routes admin/ to the admin.
+                self.stack.enter_context(
+                    modify_settings(INSTALLED_APPS={"append": "django.contrib.admin"})
+                )
                 self.override(
                     TEMPLATES=[
                         {
