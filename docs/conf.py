@@ -43,14 +43,15 @@ extensions = [
 root_doc = "index"
 exclude_patterns = ["_build"]
 templates_path: list[str] = []
-html_static_path: list[str] = []
+html_static_path = ["_static"]
 html_theme = "furo"
+html_css_files = ["wide-code.css"]  # furo's column, widened where the window has room
 html_title = f"django_api_orm {release}"
 
 # Python in these pages is written as ``.. code-block:: python`` (and tested); a bare
 # ``::`` block is plain text.
 highlight_language = "text"
-pygments_style = "sphinx"
+# No pygments_style: furo's own pair (light and dark) follows the reader's colour scheme.
 
 # --- autodoc ------------------------------------------------------------------------
 autodoc_member_order = "bysource"
