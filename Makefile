@@ -35,8 +35,9 @@ test: lint typecheck docs pytest
 
 # The whole suite on each Python/Django/httpx combination, one venv each under
 # .venvs/ (see .ci/matrix); .ci/run calls it after `make test`.
+# Some only: make matrix MATRIX="3.11-5.2-0.28 3.13-6-0.29"
 matrix:
-	$(PY) .ci/matrix
+	$(PY) .ci/matrix $(MATRIX)
 
 clean:
 	rm -rf $(VENV) .venvs .pytest_cache .mypy_cache .ruff_cache docs/_build
