@@ -37,15 +37,20 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import fcntl
 import html
 import json
 import os
+import pty
 import re
+import select
 import shlex
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -329,23 +334,96 @@ class Reader:
             return
         argv, env, typed = self.repl
         self.repl = None
-        # A blank line ends each block's last statement, as when typing it at the prompt.
-        session = "".join(f"{text.rstrip()}\n\n" for text in typed)
-        result = subprocess.run(
-            argv,
-            cwd=self.cwd,
-            env=env,
-            input=session,
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_TIMEOUT,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr
-        assert "Traceback" not in result.stderr, result.stderr
-        for printed in REPL_PRINTS:
-            assert printed in result.stdout, f"the REPL did not print {printed!r}:\n{result.stdout}"
+        if sys.version_info >= (3, 13):
+            printed = paste_into_terminal_repl(argv, env, self.cwd, typed)
+        else:
+            printed = pipe_into_repl(argv, env, self.cwd, typed)
+        assert "Traceback" not in printed, printed
+        for expected in REPL_PRINTS:
+            assert expected in printed, f"the REPL did not print {expected!r}:\n{printed}"
         self.log.append(f"typed {len(typed)} blocks into the asyncio REPL")
+
+
+def pipe_into_repl(argv: list[str], env: dict[str, str], cwd: Path, typed: list[str]) -> str:
+    """Type ``typed`` into the REPL through a pipe; return what it printed."""
+    # A blank line ends each block's last statement, as when typing it at the prompt.
+    session = "".join(f"{text.rstrip()}\n\n" for text in typed)
+    result = subprocess.run(
+        argv,
+        cwd=cwd,
+        env=env,
+        input=session,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout + result.stderr
+
+
+#: Bracketed paste (xterm): what a terminal sends around text pasted into it.
+PASTE_START, PASTE_END = b"\x1b[200~", b"\x1b[201~"
+_TERMINAL_CONTROL = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]|\r")
+
+
+def paste_into_terminal_repl(
+    argv: list[str], env: dict[str, str], cwd: Path, typed: list[str]
+) -> str:
+    """Paste ``typed`` into the REPL in a terminal, one block at a time; return what it printed.
+
+    Python 3.13's asyncio REPL runs piped input one line at a time, so an indented
+    line fails (python/cpython#140013). In a terminal, its new REPL takes a pasted
+    block whole, as a reader pastes it: so the test gives it a pseudo-terminal and
+    pastes, waiting after each block for a marker the block's end prints.
+    """
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 250, 0, 0))
+    terminal_env = {**env, "TERM": "xterm-256color", "NO_COLOR": "1"}
+    terminal_env.pop("PYTHON_BASIC_REPL", None)
+    process = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=terminal_env,
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        start_new_session=True,
+    )
+    os.close(follower)
+    output = bytearray()
+    deadline = time.monotonic() + COMMAND_TIMEOUT
+
+    def read_until(marker: bytes) -> None:
+        while marker not in output:
+            shown = output.decode(errors="replace")
+            left = deadline - time.monotonic()
+            assert left > 0, f"the REPL did not print {marker!r}:\n{shown}"
+            ready, _, _ = select.select([leader], [], [], min(left, 0.5))
+            if ready:
+                try:
+                    chunk = os.read(leader, 65536)
+                except OSError:  # the REPL closed the terminal
+                    chunk = b""
+                assert chunk, f"the REPL ended before {marker!r}:\n{shown}"
+                output.extend(chunk)
+
+    try:
+        read_until(b">>> ")
+        for number, text in enumerate(typed):
+            # The marker's echo is '"<" + "<done N>>"', its output "<<done N>>".
+            marker = f"<<done {number}>>"
+            block = f'{text.rstrip()}\n\nprint("<" + "{marker[1:]}")\n'
+            os.write(leader, PASTE_START + block.encode() + PASTE_END + b"\r\r")
+            read_until(marker.encode())
+        os.write(leader, b"exit()\r")
+        process.wait(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=SERVER_STOP_TIMEOUT)
+        os.close(leader)
+    return _TERMINAL_CONTROL.sub(b"", bytes(output)).decode(errors="replace")
 
 
 def tutorial_links() -> list[str]:
