@@ -113,16 +113,25 @@ def start_chromium(user_data_dir: Path) -> WebDriver:
 
 
 def follow(browser: WebDriver, action: Callable[[], object]) -> None:
-    """Run ``action`` (a click that loads a page), then wait until the new page has loaded."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
+    """Run ``action`` (a click that loads a page), then wait until the new page has loaded.
+
+    The old page is marked with a global variable, which the next page does not
+    have. (Waiting for the old ``<html>`` element to go stale raced with the
+    navigation: asked mid-way, Chromium answered "Node ... does not belong to the
+    document", an error selenium's staleness check does not expect.) Errors while
+    the page changes are ignored until the wait's time is up.
+    """
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.wait import WebDriverWait
 
-    old_page = browser.find_element(By.TAG_NAME, "html")
+    browser.execute_script("window.__storefrontOldPage = true;")
     action()
-    wait = WebDriverWait(browser, WAIT)
-    wait.until(expected_conditions.staleness_of(old_page))
-    wait.until(lambda b: b.execute_script("return document.readyState") == "complete")
+    wait = WebDriverWait(browser, WAIT, ignored_exceptions=(WebDriverException,))
+    wait.until(
+        lambda b: b.execute_script(
+            "return window.__storefrontOldPage !== true && document.readyState === 'complete';"
+        )
+    )
 
 
 def snapshot(browser: WebDriver, name: str) -> None:
