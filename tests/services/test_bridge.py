@@ -182,6 +182,9 @@ def test_interrupting_the_caller_cancels_the_coroutine() -> None:
     from django_api_orm.services import run_sync
 
     cancelled = threading.Event()
+    # A shell's background job starts with SIGINT ignored, and Python keeps that:
+    # restore Python's own handler, so the signal below is a KeyboardInterrupt.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     async def slow():
         try:
