@@ -32,20 +32,17 @@ M = TypeVar("M", bound=InstanceLike)
 class Compiler(Generic[M]):
     """Build, send and read every request of one model on one service."""
 
-    def __init__(
-        self, service: Service, model: type[M], opts: OptionsLike, pagination: Any = None
-    ) -> None:
+    def __init__(self, service: Service, model: type[M], opts: OptionsLike) -> None:
         self.service = service
         self.client = service.client
         self.dialect = service.dialect
         self.model = model
         self.opts = opts
-        self._pagination = pagination
 
     @property
     def style(self) -> PaginationStyle:
         """The pagination style of this model's list endpoint on this service."""
-        return self.service.pagination(self.opts, self._pagination)
+        return self.service.pagination(self.opts, self.opts.pagination)
 
     # --- reading lists ------------------------------------------------------
 

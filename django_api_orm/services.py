@@ -197,15 +197,13 @@ class ServiceHandler:
     def service(self, alias: str) -> Service:
         """Return the ``Service`` of ``alias`` for the running event loop: its client,
         dialect and pagination styles."""
-        client = self[alias]
-        loop = asyncio.get_running_loop()
-        record = self._loops.get(loop)
-        cached = None if record is None else record.services.get(alias)
+        client = self[alias]  # makes this loop's record, if it had none
+        record = self._loops[asyncio.get_running_loop()]
+        cached = record.services.get(alias)
         if cached is not None and cached.client is client:
             return cached
         service = Service(alias, client, _wire_for(alias, get_config(alias)))
-        if record is not None:
-            record.services[alias] = service
+        record.services[alias] = service
         return service
 
     def __iter__(self) -> Iterator[str]:

@@ -81,12 +81,5 @@ class ModelState:
         """Return the prefetched objects of relation ``name``, or ``None``."""
         return None if self.prefetched is None else self.prefetched.get(name)
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        for name in self.__slots__:
-            setattr(self, name, state.get(name))
-
     def __repr__(self) -> str:
         return f"<ModelState db={self.db!r} adding={self.adding}>"

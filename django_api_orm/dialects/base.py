@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 from django_api_orm.exceptions import (
+    NON_FIELD_KEYS,
     BadRequestError,
     HTTPStatusError,
     InvalidResponseError,
@@ -50,7 +51,7 @@ class BaseDialect:
     #: The ordering parameter, or ``None`` where the provider cannot order.
     ordering_param: ClassVar[str | None] = "ordering"
     #: Keys of an error body that hold messages about no one field.
-    non_field_error_keys: ClassVar[tuple[str, ...]] = ("non_field_errors", "detail")
+    non_field_error_keys: ClassVar[tuple[str, ...]] = NON_FIELD_KEYS
 
     # --- filters ------------------------------------------------------------
 

@@ -91,7 +91,7 @@ def compiler_for(obj: RemoteModel, using: str | None) -> Compiler[Any]:
         obj._state.db = using
     # An instance goes back to the service it was loaded from (``using()``), as in Django.
     alias = using or obj._state.db or model._meta.service
-    return Compiler(services.service(alias), model, model._meta, model._meta.pagination)
+    return Compiler(services.service(alias), model, model._meta)
 
 
 async def save_instance(

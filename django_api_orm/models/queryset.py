@@ -91,8 +91,7 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
     def _compiler(self) -> Compiler[M]:
         if self._query.unsendable is not None:
             raise self._query.unsendable
-        opts = self.model._meta
-        return Compiler(services.service(self.db), self.model, opts, opts.pagination)
+        return Compiler(services.service(self.db), self.model, self.model._meta)
 
     # --- chainable ----------------------------------------------------------
 
