@@ -114,6 +114,8 @@ class ServiceConfig:
     client_kwargs: Mapping[str, Any]
     dialect: str = DEFAULT_DIALECT
     pagination: Mapping[str, Any] = field(default_factory=lambda: DEFAULT_PAGINATION)
+    #: The keys ``PAGINATION`` itself sets (they win over the dialect's defaults).
+    pagination_given: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Read-only views, and a repr that masks the token, however it was built.
@@ -167,6 +169,7 @@ def _build(alias: str, entry: Mapping[str, Any]) -> ServiceConfig:
         client_kwargs=kwargs,
         dialect=entry.get("DIALECT", DEFAULT_DIALECT),
         pagination=pagination,
+        pagination_given=MappingProxyType(dict(entry.get("PAGINATION", {}))),
     )
 
 

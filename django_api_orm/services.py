@@ -46,7 +46,7 @@ import asyncio
 import contextlib
 import threading
 import weakref
-from collections.abc import AsyncGenerator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +89,12 @@ class _Wire:
         if not isinstance(dialect, BaseDialect):
             raise TypeError(f"DIALECT {config.dialect!r} is not a BaseDialect subclass.")
         self.dialect: BaseDialect = dialect
+        #: The service's pagination: PAGINATION over the dialect's defaults over ours.
+        self.base_pagination: Mapping[str, Any] = {
+            **config.pagination,
+            **dialect.default_pagination,
+            **config.pagination_given,
+        }
         #: Options → its pagination style (Meta.pagination merged over the service's).
         self.styles: dict[OptionsLike, PaginationStyle] = {}
 
@@ -96,7 +102,7 @@ class _Wire:
         style = self.styles.get(opts)
         if style is None:
             merged = merge_pagination(
-                self.config.pagination, override, where=f"{opts.label}.Meta.pagination"
+                self.base_pagination, override, where=f"{opts.label}.Meta.pagination"
             )
             cls = self.dialect.pagination_style(merged["STYLE"])
             style = cls(int(merged["PAGE_SIZE"]), merged["PAGE_SIZE_PARAM"])
@@ -205,6 +211,10 @@ class ServiceHandler:
         service = Service(alias, client, _wire_for(alias, get_config(alias)))
         record.services[alias] = service
         return service
+
+    def dialect(self, alias: str) -> BaseDialect:
+        """Return the dialect of ``alias`` (no client: usable outside an event loop)."""
+        return _wire_for(alias, get_config(alias)).dialect
 
     def __iter__(self) -> Iterator[str]:
         """Iterate over the configured aliases."""

@@ -52,6 +52,15 @@ class BaseDialect:
     ordering_param: ClassVar[str | None] = "ordering"
     #: Keys of an error body that hold messages about no one field.
     non_field_error_keys: ClassVar[tuple[str, ...]] = NON_FIELD_KEYS
+    #: Whether the provider negates any filter itself (NetBox's ``name__n``). If not,
+    #: ``exclude()`` needs the provider's exclusion filter in ``Meta.exclude_filters``.
+    negates_filters: ClassVar[bool] = False
+    #: The parameter of the provider's free-text search (``QuerySet.search()``), or
+    #: ``None`` where it has none. DRF's ``SearchFilter`` reads ``search``.
+    search_param: ClassVar[str | None] = None
+    #: Pagination settings this dialect's providers use unless ``PAGINATION`` says
+    #: otherwise (``{"STYLE": "limit_offset", ...}``).
+    default_pagination: ClassVar[Mapping[str, Any]] = {}
 
     # --- filters ------------------------------------------------------------
 
@@ -70,8 +79,37 @@ class BaseDialect:
             out.add(self.lookup_param(lookup), self.lookup_values(lookup), lookup)
         for lookup in query.excludes:
             self.check_lookup(lookup, query.opts)
-            out.add(self.exclude_param(lookup, query.opts), self.lookup_values(lookup), lookup)
-        return out.params
+            self.check_exclusion(lookup, query.opts)
+            out.add(self.exclude_param(lookup, query.opts), self.exclude_values(lookup), lookup)
+        params = out.params
+        if query.search is not None:
+            params = params + self.search_params(query.search, query.opts)
+        return params
+
+    def check_exclusion(self, lookup: LookupLike, opts: OptionsLike) -> None:
+        """Raise ``NotSupportedError`` unless ``exclude()`` of ``lookup`` can be sent.
+
+        By default the provider must declare an exclusion filter for it
+        (``Meta.exclude_filters``): a filter API has no general NOT.
+        """
+        mapping = opts.exclude_filters
+        if lookup.key not in mapping:
+            known = ", ".join(sorted(mapping)) or "none"
+            raise NotSupportedError(
+                f"{opts.object_name} cannot exclude '{lookup.written}': a filter API has no "
+                "general NOT. Declare the provider's exclusion filter (a django-filter filter "
+                f"with exclude=True) in Meta.exclude_filters = {{{lookup.key!r}: "
+                f"'<parameter>'}}. Declared: {known}."
+            )
+
+    def search_params(self, term: str, opts: OptionsLike) -> Params:
+        """Return the parameters of a free-text search for ``term`` (``QuerySet.search()``)."""
+        if self.search_param is None:
+            raise NotSupportedError(
+                f"{type(self).__name__} has no search parameter: {opts.object_name} cannot be "
+                "searched. Filter on fields instead."
+            )
+        return [(self.search_param, term)]
 
     def check_lookup(self, lookup: LookupLike, opts: OptionsLike) -> None:
         """Raise ``NotSupportedError`` unless this dialect can send ``lookup``."""
@@ -89,6 +127,10 @@ class BaseDialect:
     def exclude_param(self, lookup: LookupLike, opts: OptionsLike) -> str:
         """Return the parameter of the provider's exclusion filter for ``lookup``."""
         return opts.exclude_filters[lookup.key]
+
+    def exclude_values(self, lookup: LookupLike) -> list[str]:
+        """Return the values of ``exclude()``'s parameter for ``lookup``."""
+        return self.lookup_values(lookup)
 
     def lookup_values(self, lookup: LookupLike) -> list[str]:
         """Return ``lookup``'s value as the parameter values to send (several: repeated)."""
@@ -218,6 +260,10 @@ class BaseDialect:
     def choice_value(self, value: Any) -> Any:
         """Return the value of a choice field as sent (a provider may wrap it)."""
         return value
+
+    def choice_label(self, value: Any) -> str | None:
+        """Return the label a provider sent with a choice's value, or ``None``."""
+        return None
 
     def error_messages(self, body: Any) -> dict[str, list[str]] | list[str]:
         """Return an error body as Django's ``ValidationError`` takes it."""

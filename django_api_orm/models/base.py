@@ -173,6 +173,10 @@ class RemoteModelBase(type):
     def _add_display(cls: Any, field: Field) -> None:
         def display(self: RemoteModel, _field: Field = field) -> Any:
             value = getattr(self, _field.attname)
+            # The provider's own label, when it sent one with this very value.
+            label = _field.wire_label(self, value)
+            if label is not None:
+                return label
             for key, label in _field.flatchoices:
                 if key == value:
                     return label

@@ -2,7 +2,8 @@
 
 ``asave()`` POSTs a new instance (no pk) and PUTs a saved one with every
 writable field; ``update_fields`` (or ``Meta.save_changed_only``) PATCHes only
-some. After every write the instance holds the server's answer. A 404 on a
+some, and so does a partial object (a field the server's answer left out is
+deferred, and never sent). After every write the instance holds the server's answer. A 404 on a
 write raises the model's ``DoesNotExist``; a 400 raises ``BadRequestError``,
 which is also Django's ``ValidationError``.
 """
@@ -79,6 +80,8 @@ def changed_fields(obj: RemoteModel) -> list[Field]:
         sent = wire.get(field.source, _MISSING)
         if isinstance(sent, dict) and isinstance(field, ForeignKey):
             sent = sent.get(field.target_field.source, _MISSING)  # a nested related object
+        elif isinstance(sent, dict) and field.scalar and obj._state.dialect is not None:
+            sent = obj._state.dialect.choice_value(sent)  # a wrapped choice
         if sent is _MISSING or current[field.source] != sent:
             out.append(field)
     return out
@@ -120,6 +123,14 @@ async def save_instance(
         fields = changed_fields(obj)
         if not fields:
             return
+    else:
+        deferred = obj.get_deferred_fields()
+        if deferred:
+            # A partial object (as Django saves one loaded with only()): PATCH only the
+            # fields it holds. A PUT would send defaults over the server's real values.
+            fields = [f for f in model._meta.writable_fields if f.attname not in deferred]
+            if not fields:
+                return
     await compiler.update(obj, obj._to_wire_dict(fields), partial=fields is not None)
 
 

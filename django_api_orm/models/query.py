@@ -15,6 +15,7 @@ from django.core.exceptions import FieldDoesNotExist, FieldError
 from django_api_orm.exceptions import NotSupportedError
 from django_api_orm.models.fields import ForeignKey
 from django_api_orm.models.lookups import Condition, Lookup, Q, parse_lookup
+from django_api_orm.services import services
 
 if TYPE_CHECKING:
     from django_api_orm.models.base import RemoteModel
@@ -38,6 +39,8 @@ class Query:
     is_empty: bool = False
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple[str, ...] = ()
+    #: The provider's free-text search term (``QuerySet.search()``), if any.
+    search: str | None = None
     deferred: frozenset[str] = frozenset()
     only: frozenset[str] | None = None
     #: Set when the query cannot be sent (a prefetched relation answers from memory
@@ -119,15 +122,12 @@ class Query:
             )
 
     def _check_excludable(self, lookup: Lookup) -> None:
-        mapping = self.model._meta.exclude_filters
-        if lookup.key not in mapping:
-            known = ", ".join(sorted(mapping)) or "none"
-            raise NotSupportedError(
-                f"{self.model.__name__} cannot exclude '{lookup.written}': a filter API has no "
-                "general NOT. Declare the provider's exclusion filter (a django-filter filter "
-                f"with exclude=True) in Meta.exclude_filters = {{{lookup.key!r}: "
-                f"'<parameter>'}}. Declared: {known}."
-            )
+        # The model's own service's dialect decides: a provider that negates any filter
+        # itself (NetBox's __n) needs the field's filter; otherwise Meta.exclude_filters.
+        dialect = services.dialect(self.opts.service)
+        dialect.check_exclusion(lookup, self.opts)
+        if dialect.negates_filters:
+            self._check_allowed(lookup)
 
     # --- ordering -----------------------------------------------------------
 

@@ -153,6 +153,14 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
             self.model._meta.get_field(name)
         return self._chain(deferred=self._query.deferred | frozenset(fields))
 
+    def search(self, term: str) -> QuerySet[M]:
+        """Return a new QuerySet of the rows the provider's free-text search finds for
+        ``term`` (NetBox's ``q=``, DRF ``SearchFilter``'s ``search=``; the dialect's
+        ``search_param``). The rows cannot show why they matched: it is not verified."""
+        if not isinstance(term, str) or not term:
+            raise ValueError(f"search() takes a non-empty string, not {term!r}.")
+        return self._chain(search=term)
+
     def select_related(self, *fields: str) -> QuerySet[M]:
         """Return a new QuerySet loading these foreign keys with one batched request per page."""
         for name in fields:

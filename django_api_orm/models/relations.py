@@ -135,7 +135,11 @@ async def _load_forward(objs: Sequence[RemoteModel], field: ForeignKey) -> None:
     pending = []
     for obj in objs:
         pk = getattr(obj, field.attname)  # a nested object is cached as it converts
-        if pk is not None and field.name not in (obj._state.relations or {}):
+        if pk is None:
+            continue
+        loaded = (obj._state.relations or {}).get(field.name)
+        # A short nested object ({"id", "name"}) is partial: fetch the whole one.
+        if loaded is None or loaded.get_deferred_fields():
             pending.append(obj)
     pks = list(dict.fromkeys(getattr(o, field.attname) for o in pending))
     if not pks:

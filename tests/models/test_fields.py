@@ -411,15 +411,18 @@ def test_a_wrong_value_does_not_affect_other_fields() -> None:
 # --- missing and extra keys, laziness --------------------------------------------------------
 
 
-def test_missing_key_without_default_raises_naming_it() -> None:
-    """Raises InvalidResponseError naming a declared field missing from the row."""
+def test_missing_key_without_default_raises_naming_it(api: respx.MockRouter) -> None:
+    """Raises naming a field missing from the row and from the detail it then loads."""
+    detail = api.get("samples/1/").respond(json={"id": 1})
     obj = Sample._from_wire({"id": 1})
     with pytest.raises(InvalidResponseError, match=r"Sample\.name: .*no 'name' key"):
         _ = obj.name
+    assert detail.call_count == 1  # deferred: the detail was asked before giving up
 
 
-def test_missing_foreign_key_names_its_wire_key() -> None:
-    """Raises naming the foreign key when its key is missing from the row."""
+def test_missing_foreign_key_names_its_wire_key(api: respx.MockRouter) -> None:
+    """Raises naming the foreign key when its key is missing from the row and the detail."""
+    api.get("samples/1/").respond(json={"id": 1})
     with pytest.raises(InvalidResponseError, match=r"Sample\.owner: .*no 'owner' key"):
         _ = Sample._from_wire({"id": 1}).owner_id
 

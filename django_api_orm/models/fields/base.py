@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 from django.core.exceptions import ValidationError
 
+from django_api_orm.bridge import refuse_in_event_loop
 from django_api_orm.exceptions import InvalidResponseError
 
 if TYPE_CHECKING:
@@ -88,6 +89,10 @@ class Field:
     auto_created = False
     #: True for a field naming other objects (a foreign key, a many-to-many), as Django's.
     is_relation = False
+    #: True for a field holding one plain value (not an object, a list or a relation):
+    #: a JSON object sent for it may be a wrapped choice (``{"value", "label"}``),
+    #: which the row's dialect unwraps (``BaseDialect.choice_value``).
+    scalar: ClassVar[bool] = True
 
     name: str
     attname: str
@@ -204,7 +209,8 @@ class Field:
         raw = _MISSING if wire is None else wire.get(self.source, _MISSING)
         if type(raw) in self.ready_types:
             value = raw  # already the Python value: no conversion to run
-        elif raw is _MISSING or self._reads_itself:
+        elif raw is _MISSING or self._reads_itself or (type(raw) is dict and self.scalar):
+            # Missing (deferred), read by the field itself, or a wrapped choice.
             value = self.value_from_wire(instance)
         else:
             value = self.from_wire(raw)
@@ -216,11 +222,18 @@ class Field:
     def value_from_wire(self, instance: RemoteModel) -> Any:
         """Read this field's value from the instance's wire row, converting it.
 
-        A key missing from the row takes the field's default (``None`` for a
-        ``null=True`` field, as in Django); with neither, it is an error.
+        A key missing from a server's row is *deferred*, as Django's ``only()``
+        makes a field: reading it loads the object's detail (in sync code) or
+        raises ``SynchronousOnlyOperation`` naming ``arefresh_from_db()`` (in
+        async code), never a default standing in for a value the server holds.
+        A key the detail does not carry either takes the field's default
+        (``None`` for a ``null=True`` field, as in Django); with neither, it is
+        an error. An instance made here (no row) takes the default.
         """
         state = instance._state
         wire = state.wire
+        if wire is not None and self.source not in wire:
+            wire = load_deferred(self, instance)
         if wire is None or self.source not in wire:
             if wire is not None and not self.has_default() and not self.null:
                 raise InvalidResponseError(
@@ -229,9 +242,28 @@ class Field:
                 )
             return self.get_default()
         raw = wire[self.source]
-        if self.choices is not None and state.dialect is not None:
-            raw = state.dialect.choice_value(raw)  # a provider may wrap a choice's value
+        dialect = state.dialect
+        if dialect is not None and (
+            self.choices is not None or (self.scalar and type(raw) is dict)
+        ):
+            raw = dialect.choice_value(raw)  # a provider may wrap a choice's value
         return self.from_wire(raw)
+
+    def wire_label(self, instance: RemoteModel, value: Any) -> Any:
+        """Return the label the provider sent with this field's ``value`` (a wrapped
+        choice, ``{"value": "active", "label": "Active"}``), or ``None``."""
+        state = instance._state
+        if state.wire is None or state.dialect is None:
+            return None
+        raw = state.wire.get(self.source)
+        label = state.dialect.choice_label(raw)
+        if label is None:
+            return None
+        try:
+            sent = self.from_wire(state.dialect.choice_value(raw))
+        except InvalidResponseError:
+            return None
+        return label if sent == value else None
 
     def from_wire(self, value: Any) -> Any:
         """Convert a JSON value sent by the server; raise ``InvalidResponseError`` if wrong."""
@@ -359,3 +391,25 @@ def rendered_messages(error: ValidationError) -> Iterator[tuple[str, str | None]
     """Yield each message of ``error`` with its parameters applied, and its code."""
     for item in error.error_list:
         yield str(next(iter(item))), item.code
+
+
+def load_deferred(field: Field, instance: RemoteModel) -> dict[str, Any] | None:
+    """Load the fields missing from ``instance``'s row (``field`` among them) from its
+    detail, in sync code; return the row after. Async code is refused with a message
+    naming ``arefresh_from_db()``: a default standing in for the value would be wrong."""
+    model = type(instance)
+    opts = model._meta
+    if field.primary_key or opts.embedded or instance._state.wire is None:
+        return instance._state.wire  # nothing to load it from: the usual rule applies
+    names = sorted(f.name for f in opts.fields if f.attname in instance.get_deferred_fields())
+    shown = ", ".join(repr(name) for name in names)
+    refuse_in_event_loop(
+        f"{model.__name__}.{field.name} is deferred: the server's answer that made this "
+        f"{model.__name__} did not include it (a partial object, such as a nested related "
+        f"object), and reading it would make a blocking request from a running event loop. "
+        f"Load it first: await obj.arefresh_from_db(fields=[{shown}]) (or "
+        f"arefresh_from_db() for every field), or ask the queryset that loads it for "
+        f"whole objects with select_related()."
+    )
+    instance.refresh_from_db(fields=names)
+    return instance._state.wire

@@ -20,6 +20,8 @@ __all__ = ["DictField", "EmbeddedField", "ListField"]
 class _ContainerField(Field):
     """A list or dict of values each converted and validated by ``child`` (any field)."""
 
+    scalar = False
+
     child_suffix: ClassVar[str]
 
     def __init__(self, child: Field | None = None, **kwargs: Any) -> None:
@@ -140,6 +142,8 @@ class DictField(_ContainerField):
 
 class EmbeddedField(Field):
     """A nested record, declared as a RemoteModel with ``Meta.embedded = True``."""
+
+    scalar = False
 
     wire_types = (dict,)
 

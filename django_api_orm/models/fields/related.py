@@ -37,6 +37,8 @@ def _pk_of(value: Any) -> Any:
 class RelatedField(Field):
     """A field naming another RemoteModel (``to``: a class, ``"Name"`` or ``"self"``)."""
 
+    scalar = False
+
     is_relation = True
 
     def __init__(

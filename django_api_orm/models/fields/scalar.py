@@ -405,6 +405,8 @@ class UUIDField(Field):
 class JSONField(Field):
     """Any JSON value, kept as the server sent it."""
 
+    scalar = False
+
     def validate(self, value: Any, instance: RemoteModel | None) -> None:
         # An empty list or dict is a value for JSON, as in Django's JSONField.
         if value in ([], {}) and not self.blank:
