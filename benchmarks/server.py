@@ -14,6 +14,9 @@ Routes, below ``/api/``:
   late, as from a server farther away than this machine;
 - ``records/<id>/``: one record.
 
+Other query parameters (row a2's filters) are ignored, as a provider ignores a
+filter it does not know; ``next`` links carry only ``page`` and ``page_size``.
+
 It is a hand-rolled HTTP/1.1 server on ``asyncio.Protocol``, not an ASGI app: the
 client under test must be the bottleneck, so a request costs one dictionary
 lookup on its raw target and one ``write`` of a response built in advance (pages

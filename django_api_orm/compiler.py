@@ -20,6 +20,7 @@ from django_api_orm.pagination.styles import Page, PaginationStyle, Params
 from django_api_orm.pagination.walker import PageWalker
 from django_api_orm.protocols import InstanceLike, OptionsLike, QueryLike
 from django_api_orm.services import Service
+from django_api_orm.verify import page_check
 
 __all__ = ["MAX_IN_CHARS", "Compiler", "in_batches"]
 
@@ -58,11 +59,16 @@ class Compiler(Generic[M]):
         client = self.client
         style = self.style
         opts = self.opts
+        # Built once per query: None when no filter can be checked against the rows.
+        check = page_check(query, dialect, where=where)
 
         async def fetch(request: Params | str) -> Page:
             query_string = request if isinstance(request, str) else dialect.encode_query(request)
             response = await client.get(f"{path}?{query_string}" if query_string else path)
-            return dialect.parse_page(response.data, response.headers, style, opts, where=where)
+            page = dialect.parse_page(response.data, response.headers, style, opts, where=where)
+            if check is not None:
+                check(page.rows)  # a row contradicting a filter: the server ignored it
+            return page
 
         return PageWalker(
             fetch, dialect.is_page_out_of_range, style, params, path=path, origin=client.origin

@@ -77,7 +77,7 @@ def answer(request: httpx.Request) -> httpx.Response:
     if "title" in params:
         rows = [r for r in rows if r["title"] == params["title"]]
     if set(params) - PAGING - {"id", "id__in", "title"}:
-        rows = rows[:2]
+        rows = [conform(row, params) for row in rows[:2]]
     size = int(params.get("page_size", 100))
     page = int(params.get("page", 1))
     following = None
@@ -93,6 +93,28 @@ def answer(request: httpx.Request) -> httpx.Response:
             "results": rows[(page - 1) * size : page * size],
         },
     )
+
+
+def conform(row: dict[str, Any], params: httpx.QueryParams) -> dict[str, Any]:
+    """Return ``row`` changed to satisfy the filters sent (equalities, __in, __isnull):
+    the ORM checks each row against the query, as a provider's answer must match it."""
+    for name, value in params.multi_items():
+        field, _, lookup = name.partition("__")
+        if name in PAGING or field not in row or lookup not in ("", "in", "isnull"):
+            continue
+        if lookup == "isnull":
+            row[field] = None if value == "true" else row[field]
+            continue
+        value = value.split(",")[0] if lookup == "in" else value
+        current = row[field]
+        row[field] = (
+            value == "true"
+            if isinstance(current, bool)
+            else int(value)
+            if isinstance(current, int)
+            else value
+        )
+    return row
 
 
 def expected(cell: str) -> list[tuple[str, str, Any]]:

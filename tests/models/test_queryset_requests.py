@@ -223,7 +223,7 @@ async def test_dot_segments_are_refused(api: respx.MockRouter, pk: str) -> None:
 
 async def test_aget_by_filter_uses_page_of_two(api: respx.MockRouter) -> None:
     """Sends aget(title=...) as the list with page_size=2."""
-    route = api.get("books/").respond(json=page([book(1)]))
+    route = api.get("books/").respond(json=page([book(1, title="x")]))
     obj = await Book.objects.aget(title="x")
     assert obj.pk == 1
     assert sent(route) == "/api/books/?title=x&page_size=2"
@@ -234,7 +234,7 @@ async def test_aget_none_and_many(api: respx.MockRouter) -> None:
     api.get("books/").mock(
         side_effect=[
             httpx.Response(200, json=page([])),
-            httpx.Response(200, json=page([book(1), book(2)], count=7)),
+            httpx.Response(200, json=page([book(1, title="y"), book(2, title="y")], count=7)),
         ]
     )
     with pytest.raises(Book.DoesNotExist):
