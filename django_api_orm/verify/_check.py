@@ -118,38 +118,37 @@ def _build(
     lookup: LookupLike, negated: bool, opts: OptionsLike, dialect: BaseDialect
 ) -> tuple[Scan, tuple[str, ...]] | None:
     """Return ``(scan, wire keys)`` for ``lookup``, or ``None`` when the rows cannot show it."""
-    from django_api_orm.models.fields import (
-        ForeignKey,
-        ListField,
-        ManyToManyField,
-    )
-
     fields: list[Any] = []
     current = opts
     names = lookup.names.split("__")
     try:
         for index, name in enumerate(names):
-            field = current.get_field(name)
+            field: Any = current.get_field(name)
             fields.append(field)
             if index < len(names) - 1:
-                if not isinstance(field, ForeignKey):
+                if field.get_internal_type() != "ForeignKey":
                     return None
                 current = field.to._meta
     except (FieldDoesNotExist, LookupError, ValueError, AttributeError):
         return None  # a path this module cannot follow: left unverified
     last = fields[-1]
     hops = [f.source for f in fields[:-1]]
-    if hops and isinstance(fields[-2], ForeignKey) and last.name == fields[-2].target_field.name:
+    if (
+        hops
+        and fields[-2].get_internal_type() == "ForeignKey"
+        and last.name == fields[-2].target_field.name
+    ):
         # author__id=3: the foreign key's own pk, bare or nested.
         last, hops = fields[-2], hops[:-1]
     item: Reader | None
-    if isinstance(last, ManyToManyField):
+    internal = last.get_internal_type()
+    if internal == "ManyToManyField":
         kind = "m2m"
         item = _related_reader(last, dialect)
-    elif isinstance(last, ListField):
+    elif internal == "ListField":
         kind = "list"
         item = _scalar_reader(last.child, dialect) if last.child is not None else _plain
-    elif isinstance(last, ForeignKey):
+    elif internal == "ForeignKey":
         kind = "scalar"
         item = _related_reader(last, dialect)
     else:
@@ -232,10 +231,8 @@ def _fast_float(name: str, value: Any) -> Test | None:
 
 def _fast_scan(reader: Reader, test: Test, fast: Test, field: Any, name: str, value: Any) -> Scan:
     """Scan rows whose numbers are usually read as sent: a JSON number, or a decimal string."""
-    from django_api_orm.models.fields import DecimalField
-
     source = field.source
-    decimals = isinstance(field, DecimalField)
+    decimals = field.get_internal_type() == "DecimalField"
     floats = (_fast_float(name, value) if decimals else None) or _never
 
     def scan(rows: list[Any]) -> Any:

@@ -44,43 +44,39 @@ def _plain(raw: Any) -> Any:
     return raw
 
 
+#: The built-in field types whose wire values this module compares.
+_READABLE = frozenset(
+    {
+        "BooleanField",
+        "CharField",
+        "TextField",
+        "DateField",
+        "DateTimeField",
+        "DecimalField",
+        "DurationField",
+        "FloatField",
+        "IntegerField",
+        "TimeField",
+        "UUIDField",
+    }
+)
+
+
 def _scalar_reader(field: Any, dialect: BaseDialect) -> Reader | None:
     """Return the reader of one wire value of ``field`` (not null), or ``None`` if unsupported."""
-    from django_api_orm.models.fields import (
-        BooleanField,
-        CharField,
-        DateField,
-        DateTimeField,
-        DecimalField,
-        DurationField,
-        FloatField,
-        IntegerField,
-        TimeField,
-        UUIDField,
-    )
-
-    supported = (
-        BooleanField,
-        CharField,
-        DateField,
-        DateTimeField,
-        DecimalField,
-        DurationField,
-        FloatField,
-        IntegerField,
-        TimeField,
-        UUIDField,
-    )
-    if not isinstance(field, supported):
+    if field.get_internal_type() not in _READABLE:
         return None
     parse = field.parse_wire
     ready = field.ready_types
-    unwrap = dialect.choice_value if getattr(field, "choices", None) is not None else None
-    is_datetime = isinstance(field, DateTimeField)
+    unwrap = dialect.choice_value
+    choices = getattr(field, "choices", None) is not None
+    is_datetime = field.get_internal_type() == "DateTimeField"
 
     def read(raw: Any) -> Any:
         try:
-            if unwrap is not None:
+            # A choice, or any plain value a provider wraps ({"value", "label"}), as
+            # the field itself reads it.
+            if choices or type(raw) is dict:
                 raw = unwrap(raw)
                 if raw is None:
                     return None

@@ -1088,3 +1088,22 @@ def test_pickled_wire_instance_reads_the_same_values() -> None:
         obj.address,
         2,
     )
+
+
+@pytest.mark.parametrize(
+    ("field", "internal"),
+    [
+        (fields.CharField(), "CharField"),
+        (fields.EmailField(), "CharField"),
+        (fields.URLField(), "CharField"),
+        (fields.TextField(), "TextField"),
+        (fields.DecimalField(max_digits=4, decimal_places=1), "DecimalField"),
+        (fields.DateTimeField(), "DateTimeField"),
+        (fields.ListField(fields.IntegerField()), "ListField"),
+        (fields.ForeignKey("Owner"), "ForeignKey"),
+        (fields.JSONField(), "JSONField"),
+    ],
+)
+def test_get_internal_type_names_the_built_in_field(field: Any, internal: str) -> None:
+    """Answers get_internal_type() as Django's fields do: an EmailField is a CharField."""
+    assert field.get_internal_type() == internal

@@ -89,6 +89,9 @@ class Field:
     auto_created = False
     #: True for a field naming other objects (a foreign key, a many-to-many), as Django's.
     is_relation = False
+    #: What ``get_internal_type()`` answers, as Django's built-in fields do: the
+    #: built-in field class a field is or extends (``EmailField``: ``"CharField"``).
+    internal_type: ClassVar[str] = "Field"
     #: True for a field holding one plain value (not an object, a list or a relation):
     #: a JSON object sent for it may be a wrapped choice (``{"value", "label"}``),
     #: which the row's dialect unwraps (``BaseDialect.choice_value``).
@@ -172,6 +175,10 @@ class Field:
     def flatchoices(self) -> list[tuple[Any, Any]]:
         """``choices`` with groups flattened, as Django's ``Field.flatchoices``."""
         return list(flat_choices(self.choices or ()))
+
+    def get_internal_type(self) -> str:
+        """Return the name of the built-in field class this field is, as Django's fields do."""
+        return self.internal_type
 
     def has_default(self) -> bool:
         """Tell whether the field declares a default."""

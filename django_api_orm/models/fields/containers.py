@@ -76,6 +76,8 @@ class _ContainerField(Field):
 class ListField(_ContainerField):
     """A JSON array whose items are converted by ``child`` (any field), if given."""
 
+    internal_type = "ListField"
+
     wire_types = (list,)
     child_suffix = "[]"
 
@@ -108,6 +110,8 @@ class ListField(_ContainerField):
 
 class DictField(_ContainerField):
     """A JSON object whose values are converted by ``child`` (any field), if given."""
+
+    internal_type = "DictField"
 
     wire_types = (dict,)
     child_suffix = "{}"
@@ -142,6 +146,8 @@ class DictField(_ContainerField):
 
 class EmbeddedField(Field):
     """A nested record, declared as a RemoteModel with ``Meta.embedded = True``."""
+
+    internal_type = "EmbeddedField"
 
     scalar = False
 

@@ -94,6 +94,8 @@ class ForeignKey(RelatedField):
     is hydrated as ``book.author`` without a request.
     """
 
+    internal_type = "ForeignKey"
+
     def get_attname(self) -> str:
         return f"{self.name}_id"
 
@@ -131,6 +133,8 @@ class ManyToManyField(RelatedField):
     (``GET genres/?id__in=1,2``), loaded for a whole page with
     ``prefetch_related("genres")``.
     """
+
+    internal_type = "ManyToManyField"
 
     wire_types = (list,)
 

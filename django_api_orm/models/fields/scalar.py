@@ -39,6 +39,8 @@ __all__ = [
 class IntegerField(Field):
     """An integer; the wire value must be a JSON integer (not a float, string or boolean)."""
 
+    internal_type = "IntegerField"
+
     ready_types = frozenset({int})
 
     default_error_messages: ClassVar[dict[str, str]] = {
@@ -75,6 +77,8 @@ class IntegerField(Field):
 class FloatField(Field):
     """A float; the wire value may be any JSON number."""
 
+    internal_type = "FloatField"
+
     ready_types = frozenset({float})
 
     default_error_messages: ClassVar[dict[str, str]] = {
@@ -99,6 +103,8 @@ class FloatField(Field):
 
 class DecimalField(Field):
     """A ``decimal.Decimal``; DRF sends it as a string ("12.50"), and so do we."""
+
+    internal_type = "DecimalField"
 
     default_error_messages: ClassVar[dict[str, str]] = {
         "invalid": "'%(value)s' value must be a decimal number."
@@ -158,6 +164,8 @@ class DecimalField(Field):
 class CharField(Field):
     """A string, optionally bounded by ``max_length``; the wire value must be a JSON string."""
 
+    internal_type = "CharField"
+
     ready_types = frozenset({str})
 
     wire_types = (str,)
@@ -182,6 +190,8 @@ class CharField(Field):
 class TextField(CharField):
     """A long string."""
 
+    internal_type = "TextField"
+
 
 class EmailField(CharField):
     """A string validated as an e-mail address."""
@@ -197,6 +207,8 @@ class URLField(CharField):
 
 class BooleanField(Field):
     """``True`` or ``False``; the wire value must be a JSON boolean (not 0 or 1)."""
+
+    internal_type = "BooleanField"
 
     ready_types = frozenset({bool})
 
@@ -230,6 +242,8 @@ def _aware(value: datetime.datetime) -> datetime.datetime:
 
 class DateField(Field):
     """A ``datetime.date``, ``YYYY-MM-DD`` on the wire."""
+
+    internal_type = "DateField"
 
     wire_types = (str,)
     default_error_messages: ClassVar[dict[str, str]] = {
@@ -270,6 +284,8 @@ class DateTimeField(Field):
     With ``USE_TZ`` a naive value (from the server or the user) is taken in the
     current time zone, as Django does, so what is sent always carries an offset.
     """
+
+    internal_type = "DateTimeField"
 
     wire_types = (str,)
     default_error_messages: ClassVar[dict[str, str]] = {
@@ -314,6 +330,8 @@ class DateTimeField(Field):
 class TimeField(Field):
     """A ``datetime.time``, ``HH:MM[:ss[.uuuuuu]]`` on the wire."""
 
+    internal_type = "TimeField"
+
     wire_types = (str,)
     default_error_messages: ClassVar[dict[str, str]] = {
         "invalid": "'%(value)s' value has an invalid format. "
@@ -347,6 +365,8 @@ class TimeField(Field):
 class DurationField(Field):
     """A ``datetime.timedelta``; DRF's ``[-]DD HH:MM:SS[.uuuuuu]`` (or ISO 8601) on the wire."""
 
+    internal_type = "DurationField"
+
     wire_types = (str,)
     default_error_messages: ClassVar[dict[str, str]] = {
         "invalid": "'%(value)s' value has an invalid format. It must be in "
@@ -379,6 +399,8 @@ class DurationField(Field):
 class UUIDField(Field):
     """A ``uuid.UUID``, its canonical string on the wire."""
 
+    internal_type = "UUIDField"
+
     wire_types = (str,)
     default_error_messages: ClassVar[dict[str, str]] = {
         "invalid": "'%(value)s' is not a valid UUID."
@@ -404,6 +426,8 @@ class UUIDField(Field):
 
 class JSONField(Field):
     """Any JSON value, kept as the server sent it."""
+
+    internal_type = "JSONField"
 
     scalar = False
 
