@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo bench docs matrix clean
+.PHONY: test lint typecheck pytest demo bench docs matrix clean test-netbox
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -32,6 +32,10 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 test: lint typecheck docs pytest
+
+# The suite against a real NetBox (tests/netbox/: README there); not part of `make test`.
+test-netbox: $(STAMP)
+	DJANGO_API_ORM_NETBOX=1 $(BIN)/pytest tests/netbox
 
 # The whole suite on each Python/Django/httpx combination, one venv each under
 # .venvs/ (see .ci/matrix); .ci/run calls it after `make test`.

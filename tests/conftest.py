@@ -29,6 +29,10 @@ import pytest
 
 from tests.servers import REPO_ROOT, start_uvicorn
 
+# tests/netbox/ needs a real NetBox (minutes to build once): collected only when asked for,
+# as `make test-netbox` does; never by the default `make test` or .ci/matrix.
+collect_ignore = [] if os.environ.get("DJANGO_API_ORM_NETBOX") == "1" else ["netbox"]
+
 SETTINGS_MODULE = "example_project.settings"
 ASGI_APP = "example_project.asgi:application"
 #: Seconds allowed for a management command (migrate, seed) to finish.
