@@ -372,7 +372,12 @@ def ensure_venv() -> bool:
     shutil.rmtree(VENV, ignore_errors=True)
     log = LOGS / "build.log"
     _run([python, "-m", "venv", VENV], log=log)
-    pip = [VENV / "bin" / "python", "-m", "pip", "--disable-pip-version-check"]
+    pip: list[str | os.PathLike[str]] = [
+        VENV / "bin" / "python",
+        "-m",
+        "pip",
+        "--disable-pip-version-check",
+    ]
     _run([*pip, "install", "--quiet", "--upgrade", "pip"], log=log)
     # --no-deps: requirements.txt is NetBox's whole closure, so pip installs only the pins.
     _run([*pip, "install", "--quiet", "--no-deps", "-r", REQUIREMENTS], log=log)
