@@ -23,6 +23,8 @@ Everything lives under ``<repo>/.netbox/`` (gitignored)::
                      and server.json (ports, URL) of the running instance
     logs/            postgres.log, redis.log, gunicorn.log, build.log
     timings.json     seconds the last cold (built something) and warm ``start()`` took
+    lock             flock()ed by the process owning the running instance: a second
+                     session waits for it; ``down`` will not stop a live session's servers
 
 Database: ``migrate`` runs once into ``netbox_template`` (then the superuser ``admin`` and two
 API tokens are added to it). Every ``start()`` drops ``netbox`` and re-creates it from that
@@ -45,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import glob
 import hashlib
 import json
@@ -62,7 +65,7 @@ import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 __all__ = ["BASE", "NetBoxServer", "is_running", "start", "status", "stop"]
 
@@ -85,6 +88,8 @@ TIMINGS = BASE / "timings.json"
 SERVER_JSON = RUN / "server.json"
 GUNICORN_PID = RUN / "gunicorn.pid"
 REDIS_PID = RUN / "redis.pid"
+#: flock()ed by the process that owns the running instance (one instance per .netbox/).
+LOCK = BASE / "lock"
 
 HOST = "127.0.0.1"
 DB_NAME = "netbox"
@@ -99,6 +104,8 @@ HTTP_START_TIMEOUT = 120.0
 STOP_TIMEOUT = 20.0
 #: Seconds allowed for pip, migrate and the other build commands.
 BUILD_TIMEOUT = 1800.0
+#: Seconds start() waits for another session that uses .netbox/ to stop.
+LOCK_TIMEOUT = 1800.0
 _TOKEN_CHARS = string.ascii_letters + string.digits
 
 
@@ -743,6 +750,55 @@ def _start_gunicorn(ports: Mapping[str, int], auth_header: str) -> int:
     raise NetBoxError("no free port for gunicorn")  # pragma: no cover
 
 
+# ---------------------------------------------------------------------------- ownership
+
+_lock_file: IO[str] | None = None
+
+
+def _lock_owner() -> str:
+    try:
+        return LOCK.read_text().strip() or "?"
+    except OSError:
+        return "?"
+
+
+def _acquire_lock(*, wait: bool) -> bool:
+    """flock .netbox/lock for this process; with ``wait``, until the holder releases it."""
+    global _lock_file
+    if _lock_file is not None:
+        return True
+    BASE.mkdir(parents=True, exist_ok=True)
+    handle = LOCK.open("a+")
+    deadline = time.monotonic() + LOCK_TIMEOUT
+    announced = False
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if not wait or time.monotonic() > deadline:
+                handle.close()
+                return False
+            if not announced:
+                _log(f"waiting for the session that uses .netbox/ (pid {_lock_owner()}) to end")
+                announced = True
+            time.sleep(0.5)
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    _lock_file = handle
+    return True
+
+
+def _release_lock() -> None:
+    global _lock_file
+    if _lock_file is not None:
+        fcntl.flock(_lock_file, fcntl.LOCK_UN)
+        _lock_file.close()
+        _lock_file = None
+
+
 # ---------------------------------------------------------------------------- public API
 
 
@@ -765,11 +821,15 @@ def _server(info: Mapping[str, Any], state: Mapping[str, Any]) -> NetBoxServer:
 def start() -> NetBoxServer:
     """Build what is missing, start PostgreSQL, Redis and NetBox; return the running server.
 
-    An instance still recorded under .netbox/run/ (an earlier ``up``, a killed session) is
-    stopped first: the caller owns what this returns, and its database is fresh.
+    One instance per .netbox/: this process holds .netbox/lock until ``stop()``, and a
+    second session waits for the first to end (instead of killing its servers). An instance
+    nobody holds (an earlier ``up``, a killed session) is stopped first: the caller owns
+    what this returns, and its database is fresh.
     """
     began = time.monotonic()
-    stop()
+    if not _acquire_lock(wait=True):
+        raise NetBoxError(f".netbox/ stayed in use by pid {_lock_owner()} for {LOCK_TIMEOUT} s")
+    _stop_processes()
     for directory in (RUN, LOGS):
         directory.mkdir(parents=True, exist_ok=True)
     steps: dict[str, float] = {}
@@ -828,8 +888,23 @@ def start() -> NetBoxServer:
     return _server(info, state)
 
 
-def stop() -> None:
-    """Stop gunicorn, PostgreSQL and Redis recorded under .netbox/ (idempotent)."""
+def stop() -> bool:
+    """Stop gunicorn, PostgreSQL and Redis recorded under .netbox/ (idempotent).
+
+    Returns False, stopping nothing, when another live process owns the instance (a test
+    session running while someone types ``down``).
+    """
+    if not _acquire_lock(wait=False):
+        _log(f"not stopping: .netbox/ is in use by pid {_lock_owner()}")
+        return False
+    try:
+        _stop_processes()
+    finally:
+        _release_lock()
+    return True
+
+
+def _stop_processes() -> None:
     _stop_group(GUNICORN_PID, "gunicorn")
     _stop_postgres()
     _stop_group(REDIS_PID, "redis-server")
@@ -854,7 +929,14 @@ def status() -> dict[str, Any]:
         if (pid := _read_pid(REDIS_PID)) and _pid_alive(pid, "redis-server")
         else None,
     }
-    result: dict[str, Any] = {"processes": processes, **info}
+    free = _lock_file is None and _acquire_lock(wait=False)
+    if free:  # nobody held it: this was only a probe
+        _release_lock()
+    result: dict[str, Any] = {
+        "processes": processes,
+        "owner_pid_holding_lock": None if free else _lock_owner(),
+        **info,
+    }
     if info.get("url") and STATE.exists():
         server = _server(info, _load_state())
         result["api_status"] = _status_code(server.url, server.auth_header)
@@ -893,9 +975,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 indent=2,
             )
         )
-        _children.clear()  # leave them running: `down` stops them
+        _children.clear()  # leave them running: `down` (or the next start()) stops them
     elif args.command == "down":
-        stop()
+        return 0 if stop() else 1
     else:
         print(json.dumps(status(), indent=2))
     return 0
