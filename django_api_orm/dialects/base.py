@@ -128,6 +128,10 @@ class BaseDialect:
         """Return the parameter of the provider's exclusion filter for ``lookup``."""
         return opts.exclude_filters[lookup.key]
 
+    def param_names(self, lookup: LookupLike, opts: OptionsLike, *, negated: bool) -> list[str]:
+        """Return the names of the parameters that send ``lookup`` (or its exclusion)."""
+        return [self.exclude_param(lookup, opts) if negated else self.lookup_param(lookup)]
+
     def exclude_values(self, lookup: LookupLike) -> list[str]:
         """Return the values of ``exclude()``'s parameter for ``lookup``."""
         return self.lookup_values(lookup)

@@ -105,6 +105,9 @@ class NetBoxDialect(DRFDialect):
         # NetBox negates its filters itself: building the parameters checks the lookup.
         self.netbox_params(lookup, opts, negated=True)
 
+    def param_names(self, lookup: LookupLike, opts: OptionsLike, *, negated: bool) -> list[str]:
+        return [name for name, _ in self.netbox_params(lookup, opts, negated=negated)]
+
     def netbox_params(
         self, lookup: LookupLike, opts: OptionsLike, *, negated: bool
     ) -> list[tuple[str, list[str]]]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from django.core.exceptions import FieldDoesNotExist, FieldError, ValidationError
+from django.db.models import Q as DjangoQ
 
 from django_api_orm.exceptions import NotSupportedError
 from django_api_orm.models.fields import (
@@ -241,13 +242,34 @@ class Q:
 
     AND = "AND"
     OR = "OR"
+    #: Django's ``Q`` combines with objects that say so: ``DjangoQ(a=1) | Q(a=2)`` works.
+    conditional = True
 
-    def __init__(self, *args: Q, _connector: str = "AND", _negated: bool = False, **kwargs: Any):
-        self.children: list[Q | tuple[str, Any]] = [*args, *sorted(kwargs.items())]
+    def __init__(
+        self, *args: Q | DjangoQ, _connector: str = "AND", _negated: bool = False, **kwargs: Any
+    ):
+        converted = [self.from_django(arg) if isinstance(arg, DjangoQ) else arg for arg in args]
+        self.children: list[Q | tuple[str, Any]] = [*converted, *sorted(kwargs.items())]
         self.connector = _connector
         self.negated = _negated
 
+    @classmethod
+    def from_django(cls, q: DjangoQ) -> Q:
+        """Return Django's own ``django.db.models.Q`` as this ``Q``: both are accepted."""
+        clone = cls(_connector=q.connector, _negated=q.negated)
+        clone.children = [
+            cls.from_django(child)
+            if isinstance(child, DjangoQ)
+            else child
+            if isinstance(child, Q)
+            else tuple(cast("Iterable[Any]", child))  # a (keyword, value) pair
+            for child in q.children
+        ]
+        return clone
+
     def _combine(self, other: object, connector: str) -> Q:
+        if isinstance(other, DjangoQ):
+            other = self.from_django(other)
         if not isinstance(other, Q):
             raise TypeError(other)
         if not other.children:

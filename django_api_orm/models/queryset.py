@@ -13,6 +13,8 @@ import operator
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
+from django.db.models import Q as DjangoQ
+
 from django_api_orm.bridge import run_sync
 from django_api_orm.compiler import Compiler, in_batches
 from django_api_orm.exceptions import NotSupportedError
@@ -99,13 +101,13 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
         """Return a new QuerySet that is a copy of the current one."""
         return self._chain()
 
-    def filter(self, *args: Q, **kwargs: Any) -> QuerySet[M]:
+    def filter(self, *args: Q | DjangoQ, **kwargs: Any) -> QuerySet[M]:
         """Return a new QuerySet instance with the args ANDed to the existing set."""
         if args or kwargs:
             self._not_sliced("filter")
         return self._with_query(self._query.add_q(Q(*args, **kwargs)))
 
-    def exclude(self, *args: Q, **kwargs: Any) -> QuerySet[M]:
+    def exclude(self, *args: Q | DjangoQ, **kwargs: Any) -> QuerySet[M]:
         """Return a new QuerySet excluding the condition, through ``Meta.exclude_filters``."""
         if args or kwargs:
             self._not_sliced("filter")

@@ -23,6 +23,7 @@ from django_api_orm.verify._lookups import Test, _test
 from django_api_orm.verify._values import (
     _SKIP,
     Reader,
+    Unreadable,
     _plain,
     _related_reader,
     _row_reader,
@@ -61,9 +62,19 @@ def page_check(query: QueryLike, dialect: BaseDialect, *, where: str) -> PageChe
     pk_source = opts.pk.source
     object_name = opts.object_name
 
+    dialect_name = type(dialect).__name__
+
     def check(rows: list[Any]) -> None:
         for scan, described, keys in checks:
-            row = scan(rows)
+            try:
+                row = scan(rows)
+            except Unreadable as exc:
+                raise InvalidResponseError(
+                    f"{where}: cannot check {described}: the provider sent "
+                    f"{'.'.join(keys)}={_short(exc.raw)}, which {dialect_name} does not read as "
+                    f"{object_name}'s value ({exc.reason}). The service's DIALECT may not fit "
+                    "this provider."
+                ) from None
             if row is not _SKIP:
                 raise _contradiction(row, described, keys, where, pk_source, object_name)
 
@@ -76,12 +87,10 @@ def _describe(lookup: LookupLike, negated: bool, opts: OptionsLike, dialect: Bas
         value = None  # filter(x=None), sent as x__isnull
     shown = f"{lookup.written}={_short(value)}"
     try:
-        if negated:
-            sent = f"sent as {dialect.exclude_param(lookup, opts)}"
-        elif lookup.name == "exact" and lookup.names in opts.path_parents:
+        if not negated and lookup.name == "exact" and lookup.names in opts.path_parents:
             sent = "sent in the URL's path"
         else:
-            sent = f"sent as {dialect.lookup_param(lookup)}"
+            sent = f"sent as {' and '.join(dialect.param_names(lookup, opts, negated=negated))}"
     except Exception:  # a message must not fail: leave the parameter out
         sent = ""
     text = f"exclude({shown})" if negated else f"filter({shown})"

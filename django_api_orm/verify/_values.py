@@ -30,8 +30,21 @@ if TYPE_CHECKING:
 Reader = Callable[[Any], Any]
 
 _SKIP: Any = object()
-#: Errors of a wire value that does not parse: not this module's concern.
+#: Errors of a wire value that does not parse as the field's value.
 _UNPARSABLE = (TypeError, ValueError, ArithmeticError, ValidationError, InvalidResponseError)
+
+
+class Unreadable(Exception):
+    """A filtered field's value that the dialect does not read: the filter cannot be
+    checked, and returning the rows could be a silent wrong answer (a ``count()``
+    reads no field)."""
+
+    def __init__(self, raw: Any, reason: str) -> None:
+        super().__init__(reason)
+        self.raw = raw
+        self.reason = reason
+
+
 #: Any UTC offset a database's time zone may have.
 _WINDOW = datetime.timedelta(hours=14)
 _FLOAT_TOLERANCE = 1e-6
@@ -89,8 +102,8 @@ def _scalar_reader(field: Any, dialect: BaseDialect) -> Reader | None:
                 if original is not None and original.tzinfo is None:
                     return original
             return value
-        except _UNPARSABLE:
-            return _SKIP
+        except _UNPARSABLE as exc:
+            raise Unreadable(raw, str(exc) or type(exc).__name__) from None
 
     return read
 
@@ -104,8 +117,8 @@ def _related_reader(field: Any, dialect: BaseDialect) -> Reader:
     def read(raw: Any) -> Any:
         try:
             pk, _nested = related_pk(raw, target)
-        except _UNPARSABLE:
-            return _SKIP
+        except _UNPARSABLE as exc:
+            raise Unreadable(raw, str(exc) or type(exc).__name__) from None
         return None if pk is None else parse(pk)
 
     return read

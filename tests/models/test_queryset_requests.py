@@ -10,6 +10,7 @@ import httpx
 import pytest
 import respx
 from django.core.exceptions import FieldError, SynchronousOnlyOperation
+from django.db.models import Q as DjangoQ
 
 from django_api_orm import InvalidResponseError, NotSupportedError, Q, fields
 from tests.models.conftest import API, book, page
@@ -642,3 +643,21 @@ async def test_next_with_default_port_spelled_out_is_followed(api: respx.MockRou
         json=page([book(1)], count=2, next="https://API.example.test:443/api/books/?page=2")
     )
     assert [b.pk async for b in Book.objects.all()] == [1, 2]
+
+
+async def test_djangos_own_q_is_accepted(api: respx.MockRouter) -> None:
+    """Takes django.db.models.Q as this package's Q, alone, combined and mixed."""
+    route = api.get("books/").respond(json=page([]))
+    await Book.objects.filter(DjangoQ(title="x") | DjangoQ(title="y")).acount()
+    await Book.objects.filter(DjangoQ(title="x") | Q(title="y")).acount()
+    await Book.objects.filter(Q(title="x") | DjangoQ(title="y")).acount()
+    await Book.objects.filter(DjangoQ(price__lt=20), DjangoQ(title="x")).acount()
+    sent = [c.request.url.raw_path.decode() for c in route.calls]
+    assert sent == [
+        "/api/books/?title__in=x,y&page_size=1",
+        "/api/books/?title__in=x,y&page_size=1",
+        "/api/books/?title__in=x,y&page_size=1",
+        "/api/books/?price__lt=20&title=x&page_size=1",
+    ]
+    with pytest.raises(NotSupportedError, match="OR is only"):
+        Book.objects.filter(DjangoQ(title="x") | DjangoQ(price__lt=3))
