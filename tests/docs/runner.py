@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import importlib
 import inspect
+import re
 import sys
 import types
 from collections.abc import Iterator, Mapping
@@ -29,7 +30,14 @@ from django.test import modify_settings, override_settings
 from django_api_orm import conf
 from tests.docs.rst import DOCS, Block, read_blocks
 
-__all__ = ["TUTORIAL", "PageRun", "compile_block", "project_files", "run_code"]
+__all__ = [
+    "TUTORIAL",
+    "PageRun",
+    "compile_block",
+    "defined_tests",
+    "project_files",
+    "run_code",
+]
 
 #: The page whose project files (``books/models.py``...) every other page builds on.
 TUTORIAL = DOCS / "tutorial.rst"
@@ -38,6 +46,16 @@ TUTORIAL = DOCS / "tutorial.rst"
 def project_files(blocks: list[Block]) -> dict[str, str]:
     """Return the last version of each project file the blocks write."""
     return {b.caption: b.code for b in blocks if b.kind == "file" and b.caption}
+
+
+def defined_tests(page: Path) -> list[str]:
+    """Return the names of the ``test_*`` functions the page's code blocks define, in order."""
+    return [
+        name
+        for block in read_blocks(page)
+        if block.kind == "run"
+        for name in re.findall(r"^(?:async )?def (test_\w+)", block.code, re.MULTILINE)
+    ]
 
 
 def _module_name(page: Path) -> str:

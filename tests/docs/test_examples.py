@@ -10,7 +10,6 @@ and reference pages start from the tutorial's project files.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import pytest
 
 from tests.conftest import Provider
 from tests.docs.rst import DOCS, pages, read_blocks, untested_python
-from tests.docs.runner import TUTORIAL, PageRun, project_files
+from tests.docs.runner import TUTORIAL, PageRun, defined_tests, project_files
 
 RUNNABLE = frozenset({"run", "file", "settings"})
 #: Pages whose examples run against a real NetBox, in ``make test-netbox``
@@ -66,13 +65,7 @@ async def test_examples_run_against_the_provider(
     with run.activated():
         called = await run.run_page()
     assert _snapshot(provider_db) == before
-    defined = [
-        name
-        for block in read_blocks(page)
-        if block.kind == "run"
-        for name in re.findall(r"^(?:async )?def (test_\w+)", block.code, re.MULTILINE)
-    ]
-    assert called == defined
+    assert called == defined_tests(page)
 
 
 def test_example_pages_cover_the_tutorial_and_every_topic_guide() -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 from tests.docs.rst import read_blocks
-from tests.docs.runner import PageRun
+from tests.docs.runner import PageRun, defined_tests
 from tests.docs.test_examples import NETBOX_PAGES
 from tests.netbox.server import NetBoxServer
 
@@ -23,11 +22,5 @@ async def test_page_examples_run_against_netbox(
     run = PageRun(page, tmp_path / "project", live_base_url=netbox.url)
     with run.activated():
         called = await run.run_page()
-    defined = [
-        name
-        for block in read_blocks(page)
-        if block.kind == "run"
-        for name in re.findall(r"^(?:async )?def (test_\w+)", block.code, re.MULTILINE)
-    ]
-    assert called == defined
+    assert called == defined_tests(page)
     assert len([b for b in read_blocks(page) if b.kind == "run"]) >= 6
