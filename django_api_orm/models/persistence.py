@@ -3,9 +3,9 @@
 ``asave()`` POSTs a new instance (no pk) and PUTs a saved one with every
 writable field; ``update_fields`` (or ``Meta.save_changed_only``) PATCHes only
 some, and so does a partial object (a field the server's answer left out is
-deferred, and never sent). After every write the instance holds the server's answer. A 404 on a
-write raises the model's ``DoesNotExist``; a 400 raises ``BadRequestError``,
-which is also Django's ``ValidationError``.
+deferred, and never sent). After every write the instance holds the server's
+answer. A 404 on a write raises the model's ``DoesNotExist``; a 400 raises
+``BadRequestError``, which is also Django's ``ValidationError``.
 """
 
 from __future__ import annotations

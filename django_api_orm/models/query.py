@@ -129,6 +129,14 @@ class Query:
         if dialect.negates_filters:
             self._check_allowed(lookup)
 
+    def with_search(self, term: str) -> Query:
+        """Return a Query sending the provider's free-text search for ``term``."""
+        if not isinstance(term, str) or not term:
+            raise ValueError(f"search() takes a non-empty string, not {term!r}.")
+        if self.search not in (None, term):
+            raise NotSupportedError("A provider takes one search term: call search() once.")
+        return self.clone(search=term)
+
     # --- ordering -----------------------------------------------------------
 
     def with_ordering(self, names: Sequence[str]) -> Query:

@@ -108,7 +108,7 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
         return self._with_query(self._query.add_q(Q(*args, **kwargs)))
 
     def exclude(self, *args: Q | DjangoQ, **kwargs: Any) -> QuerySet[M]:
-        """Return a new QuerySet excluding the condition, through ``Meta.exclude_filters``."""
+        """Return a new QuerySet excluding the condition (as the service's dialect can)."""
         if args or kwargs:
             self._not_sliced("filter")
         return self._with_query(self._query.add_q(Q(*args, **kwargs), negate=True))
@@ -156,12 +156,9 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
         return self._chain(deferred=self._query.deferred | frozenset(fields))
 
     def search(self, term: str) -> QuerySet[M]:
-        """Return a new QuerySet of the rows the provider's free-text search finds for
-        ``term`` (NetBox's ``q=``, DRF ``SearchFilter``'s ``search=``; the dialect's
-        ``search_param``). The rows cannot show why they matched: it is not verified."""
-        if not isinstance(term, str) or not term:
-            raise ValueError(f"search() takes a non-empty string, not {term!r}.")
-        return self._chain(search=term)
+        """Return a new QuerySet of what the provider's free-text search finds for ``term``
+        (the dialect's ``search_param``: NetBox's ``q=``). Not checked against the rows."""
+        return self._with_query(self._query.with_search(term))
 
     def select_related(self, *fields: str) -> QuerySet[M]:
         """Return a new QuerySet loading these foreign keys with one batched request per page."""

@@ -187,3 +187,10 @@ def test_search_takes_a_non_empty_string() -> None:
     """Raises ValueError for an empty search, which a provider reads as no search at all."""
     with pytest.raises(ValueError, match="non-empty string"):
         NbSite.objects.search("")
+
+
+def test_search_twice_is_refused() -> None:
+    """Raises for a second, different search term: the provider would read only one."""
+    with pytest.raises(NotSupportedError, match="call search"):
+        NbSite.objects.search("a").search("b")
+    assert query_string(NbSite.objects.search("a").search("a")) == "q=a"
