@@ -10,7 +10,7 @@ it builds. Subclass it (or ``DRFDialect``) and name the class in a service's
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -290,14 +290,25 @@ class BaseDialect:
 
 
 class _ParamSet:
-    """Parameters in order; the same name twice must carry the same values."""
+    """Parameters in order; the same name twice must carry the same values.
 
-    def __init__(self) -> None:
+    ``anded`` tells which names the provider reads, when repeated, as all of their
+    values at once (NetBox's negations: ``x__n=1&x__n=2`` is neither 1 nor 2): two
+    conditions on such a name are sent together, as both hold.
+    """
+
+    def __init__(self, anded: Callable[[str], bool] | None = None) -> None:
         self.params: Params = []
         self._seen: dict[str, tuple[list[str], str]] = {}
+        self._anded = anded
 
     def add(self, name: str, values: list[str], lookup: LookupLike) -> None:
         previous = self._seen.get(name)
+        if previous is not None and self._anded is not None and self._anded(name):
+            new = [value for value in values if value not in previous[0]]
+            self._seen[name] = ([*previous[0], *new], previous[1])
+            self.params.extend((name, value) for value in new)
+            return
         if previous is not None:
             if previous[0] != values:
                 raise NotSupportedError(

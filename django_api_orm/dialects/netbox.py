@@ -72,6 +72,14 @@ _INSTEAD: dict[str, str] = {
 }
 
 
+def _is_negation(param: str) -> bool:
+    """Tell whether ``param`` is one of NetBox's negations, whose repeated values AND."""
+    return param.rpartition("__")[2] in _NEGATIONS
+
+
+_NEGATIONS = frozenset(n for _, n in _TEXT_SUFFIXES.values() if n is not None)
+
+
 class NetBoxDialect(DRFDialect):
     """NetBox 4: repeated keys, its lookup suffixes, ``<fk>_id``, ``q=``, limit/offset."""
 
@@ -83,7 +91,7 @@ class NetBoxDialect(DRFDialect):
     # --- filters ------------------------------------------------------------
 
     def filter_params(self, query: QueryLike) -> Params:
-        out = _ParamSet()
+        out = _ParamSet(anded=_is_negation)
         opts = query.opts
         in_path = opts.path_parents
         for lookup in query.where:

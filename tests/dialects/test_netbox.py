@@ -98,6 +98,12 @@ TRANSLATED = [
     (lambda: SITES.exclude(tenant=2), "tenant_id__n=2"),
     (lambda: SITES.exclude(id__gt=5), "id__lte=5"),
     (lambda: SITES.exclude(id__lte=5), "id__gt=5"),
+    # Repeated negations are ANDed by NetBox: both exclusions hold.
+    (lambda: SITES.exclude(name="a").exclude(name="b"), "name__n=a&name__n=b"),
+    (
+        lambda: SITES.filter(tenant__isnull=False).exclude(tenant=2),
+        "tenant_id__n=null&tenant_id__n=2",
+    ),
     (
         lambda: SITES.filter(created__gte=datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)),
         "created__gte=2024-01-01T00:00:00%2B00:00",

@@ -249,6 +249,18 @@ CHECKS = [
         lambda d: Site.objects.exclude(facility=""),
         lambda d, r: r["facility"] != "",
     ),
+    Check(
+        "exclude two site names",
+        "sites",
+        lambda d: Site.objects.exclude(name="Site 1").exclude(name="Site 2"),
+        lambda d, r: r["name"] not in ("Site 1", "Site 2"),
+    ),
+    Check(
+        "site has a tenant, not the first",
+        "sites",
+        lambda d: Site.objects.filter(tenant__isnull=False).exclude(tenant=d.tenant_ids[0]),
+        lambda d, r: fk(r, "tenant") not in (None, d.tenant_ids[0]),
+    ),
     # --- counts, order, slices, first -------------------------------------------------------
     Check("count sites", "sites", lambda d: Site.objects.all(), lambda d, r: True, kind="count"),
     Check(
