@@ -39,7 +39,7 @@ class Check:
     #: Set for the few calls NetBox has no filter for: they must raise, on both dialects.
     refused: bool = False
     #: For a sliced queryset ("ordered"): the same slice of the ordered truth.
-    window: slice = slice(None)
+    window: slice | None = None
 
 
 def _s(r: Row) -> str:
@@ -401,7 +401,9 @@ async def run_check(check: Check, data: NetBoxData, alias: str) -> tuple[str, st
             got, want = (None if obj is None else obj.pk), (rows[0]["id"] if rows else None)
         elif check.kind == "ordered":
             got = [obj.pk async for obj in queryset]
-            want = [r["id"] for r in rows[check.window]]
+            if check.window is not None:
+                rows = rows[check.window]
+            want = [r["id"] for r in rows]
         else:
             got = sorted([obj.pk async for obj in queryset])
             want = sorted(r["id"] for r in rows)
