@@ -68,23 +68,38 @@ class BaseDialect:
         """Return the parameters that express ``query``'s filters and exclusions.
 
         One parameter sent twice with different values raises ``NotSupportedError``:
-        a server reads one of them, and which one is not ours to guess.
+        a server reads one of them, and which one is not ours to guess (unless
+        ``ands_repeated_values()`` says it reads them all at once).
         """
-        out = _ParamSet()
-        in_path = query.opts.path_parents
-        for lookup in query.where:
-            if lookup.name == "exact" and lookup.names in in_path:
-                continue  # sent in the URL's path, not as a parameter
-            self.check_lookup(lookup, query.opts)
-            out.add(self.lookup_param(lookup), self.lookup_values(lookup), lookup)
-        for lookup in query.excludes:
-            self.check_lookup(lookup, query.opts)
-            self.check_exclusion(lookup, query.opts)
-            out.add(self.exclude_param(lookup, query.opts), self.exclude_values(lookup), lookup)
+        out = _ParamSet(self.ands_repeated_values)
+        opts = query.opts
+        for negated, lookups in ((False, query.where), (True, query.excludes)):
+            for lookup in lookups:
+                if not negated and lookup.name == "exact" and lookup.names in opts.path_parents:
+                    continue  # sent in the URL's path, not as a parameter
+                self.check_lookup(lookup, opts)
+                for name, values in self.lookup_params(lookup, opts, negated=negated):
+                    out.add(name, values, lookup)
         params = out.params
         if query.search is not None:
-            params = params + self.search_params(query.search, query.opts)
+            params = params + self.search_params(query.search, opts)
         return params
+
+    def lookup_params(
+        self, lookup: LookupLike, opts: OptionsLike, *, negated: bool
+    ) -> list[tuple[str, list[str]]]:
+        """Return the ``(parameter, values)`` pairs that send ``lookup`` (or, ``negated``,
+        its exclusion); several values of one parameter repeat it."""
+        if negated:
+            self.check_exclusion(lookup, opts)
+            return [(self.exclude_param(lookup, opts), self.lookup_values(lookup))]
+        return [(self.lookup_param(lookup), self.lookup_values(lookup))]
+
+    def ands_repeated_values(self, param: str) -> bool:
+        """Tell whether the provider reads ``param``, repeated, as all of its values at
+        once (NetBox's negations: ``x__n=1&x__n=2`` is neither 1 nor 2), so that two
+        conditions on it can be sent together."""
+        return False
 
     def check_exclusion(self, lookup: LookupLike, opts: OptionsLike) -> None:
         """Raise ``NotSupportedError`` unless ``exclude()`` of ``lookup`` can be sent.
@@ -130,11 +145,7 @@ class BaseDialect:
 
     def param_names(self, lookup: LookupLike, opts: OptionsLike, *, negated: bool) -> list[str]:
         """Return the names of the parameters that send ``lookup`` (or its exclusion)."""
-        return [self.exclude_param(lookup, opts) if negated else self.lookup_param(lookup)]
-
-    def exclude_values(self, lookup: LookupLike) -> list[str]:
-        """Return the values of ``exclude()``'s parameter for ``lookup``."""
-        return self.lookup_values(lookup)
+        return [name for name, _ in self.lookup_params(lookup, opts, negated=negated)]
 
     def lookup_values(self, lookup: LookupLike) -> list[str]:
         """Return ``lookup``'s value as the parameter values to send (several: repeated)."""
@@ -293,8 +304,8 @@ class _ParamSet:
     """Parameters in order; the same name twice must carry the same values.
 
     ``anded`` tells which names the provider reads, when repeated, as all of their
-    values at once (NetBox's negations: ``x__n=1&x__n=2`` is neither 1 nor 2): two
-    conditions on such a name are sent together, as both hold.
+    values at once (``BaseDialect.ands_repeated_values``): two conditions on such a
+    name are sent together, as both hold.
     """
 
     def __init__(self, anded: Callable[[str], bool] | None = None) -> None:

@@ -43,11 +43,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from django_api_orm.dialects.base import _ParamSet
 from django_api_orm.dialects.drf import DRFDialect
 from django_api_orm.exceptions import NotSupportedError
-from django_api_orm.pagination.styles import Params
-from django_api_orm.protocols import LookupLike, OptionsLike, QueryLike
+from django_api_orm.protocols import LookupLike, OptionsLike
 
 __all__ = ["NetBoxDialect"]
 
@@ -72,11 +70,7 @@ _INSTEAD: dict[str, str] = {
 }
 
 
-def _is_negation(param: str) -> bool:
-    """Tell whether ``param`` is one of NetBox's negations, whose repeated values AND."""
-    return param.rpartition("__")[2] in _NEGATIONS
-
-
+#: NetBox's negating suffixes.
 _NEGATIONS = frozenset(n for _, n in _TEXT_SUFFIXES.values() if n is not None)
 
 
@@ -90,33 +84,15 @@ class NetBoxDialect(DRFDialect):
 
     # --- filters ------------------------------------------------------------
 
-    def filter_params(self, query: QueryLike) -> Params:
-        out = _ParamSet(anded=_is_negation)
-        opts = query.opts
-        in_path = opts.path_parents
-        for lookup in query.where:
-            if lookup.name == "exact" and lookup.names in in_path:
-                continue  # sent in the URL's path, not as a parameter
-            self.check_lookup(lookup, opts)
-            for name, values in self.netbox_params(lookup, opts, negated=False):
-                out.add(name, values, lookup)
-        for lookup in query.excludes:
-            self.check_lookup(lookup, opts)
-            for name, values in self.netbox_params(lookup, opts, negated=True):
-                out.add(name, values, lookup)
-        params = out.params
-        if query.search is not None:
-            params = params + self.search_params(query.search, opts)
-        return params
-
     def check_exclusion(self, lookup: LookupLike, opts: OptionsLike) -> None:
         # NetBox negates its filters itself: building the parameters checks the lookup.
-        self.netbox_params(lookup, opts, negated=True)
+        self.lookup_params(lookup, opts, negated=True)
 
-    def param_names(self, lookup: LookupLike, opts: OptionsLike, *, negated: bool) -> list[str]:
-        return [name for name, _ in self.netbox_params(lookup, opts, negated=negated)]
+    def ands_repeated_values(self, param: str) -> bool:
+        # NetBox ANDs the repeated values of a negation (measured): name__n=a&name__n=b.
+        return param.rpartition("__")[2] in _NEGATIONS
 
-    def netbox_params(
+    def lookup_params(
         self, lookup: LookupLike, opts: OptionsLike, *, negated: bool
     ) -> list[tuple[str, list[str]]]:
         """Return the ``(parameter, values)`` pairs expressing ``lookup`` (or its negation)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.core.exceptions import FieldDoesNotExist, FieldError, ValidationError
 from django.db.models import Q as DjangoQ
@@ -255,16 +255,29 @@ class Q:
 
     @classmethod
     def from_django(cls, q: DjangoQ) -> Q:
-        """Return Django's own ``django.db.models.Q`` as this ``Q``: both are accepted."""
+        """Return Django's own ``django.db.models.Q`` as this ``Q``: both are accepted.
+
+        An ``XOR`` and a child that is an expression (``Q(Exists(...))``) cannot be
+        sent as filter parameters: they raise ``NotSupportedError``.
+        """
+        if q.connector not in (cls.AND, cls.OR):
+            raise NotSupportedError(
+                f"Cannot send {q!r}: a filter API ANDs its parameters; {q.connector} of "
+                "conditions cannot be expressed. Make one request per condition instead."
+            )
         clone = cls(_connector=q.connector, _negated=q.negated)
-        clone.children = [
-            cls.from_django(child)
-            if isinstance(child, DjangoQ)
-            else child
-            if isinstance(child, Q)
-            else tuple(cast("Iterable[Any]", child))  # a (keyword, value) pair
-            for child in q.children
-        ]
+        for child in q.children:
+            if isinstance(child, DjangoQ):
+                clone.children.append(cls.from_django(child))
+            elif isinstance(child, Q):
+                clone.children.append(child)
+            elif isinstance(child, tuple) and len(child) == 2 and isinstance(child[0], str):
+                clone.children.append(child)  # a (keyword, value) pair
+            else:
+                raise NotSupportedError(
+                    f"Cannot send {child!r} in a Q: only field lookups (name=value) can be "
+                    "sent as filter parameters."
+                )
         return clone
 
     def _combine(self, other: object, connector: str) -> Q:

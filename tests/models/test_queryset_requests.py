@@ -661,3 +661,13 @@ async def test_djangos_own_q_is_accepted(api: respx.MockRouter) -> None:
     ]
     with pytest.raises(NotSupportedError, match="OR is only"):
         Book.objects.filter(DjangoQ(title="x") | DjangoQ(price__lt=3))
+
+
+def test_djangos_q_that_cannot_be_sent_is_refused() -> None:
+    """Raises for Django's XOR and for an expression inside a Q, never sending an AND."""
+    from django.db.models import BooleanField, Value
+
+    with pytest.raises(NotSupportedError, match="XOR of conditions"):
+        Book.objects.filter(DjangoQ(title="x") ^ DjangoQ(price__lt=3))
+    with pytest.raises(NotSupportedError, match="only field lookups"):
+        Book.objects.filter(DjangoQ(Value(True, output_field=BooleanField())))
