@@ -70,8 +70,21 @@ class Compiler(Generic[M]):
                 check(page.rows)  # a row contradicting a filter: the server ignored it
             return page
 
+        pk_source = opts.pk.source
+
+        def key(row: Any) -> Any:
+            # A row's primary key, for the walker to notice a row sent twice.
+            value = row.get(pk_source) if isinstance(row, dict) else None
+            return value if isinstance(value, (int, str)) else None
+
         return PageWalker(
-            fetch, dialect.is_page_out_of_range, style, params, path=path, origin=client.origin
+            fetch,
+            dialect.is_page_out_of_range,
+            style,
+            params,
+            path=path,
+            origin=client.origin,
+            key=key,
         )
 
     async def chunks(

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from django.utils.module_loading import import_string
 
 from django_api_orm.dialects.base import BaseDialect
-from django_api_orm.pagination.styles import STYLES, get_style
+from django_api_orm.pagination.styles import MAX_PAGES, STYLES, get_style
 
 __all__ = [
     "DEFAULT_DIALECT",
@@ -56,7 +56,12 @@ DEFAULT_DIALECT = "django_api_orm.dialects.DRFDialect"
 #: The styles this package ships; a registered style or a dotted path also works.
 PAGINATION_STYLES = tuple(STYLES)
 DEFAULT_PAGINATION: Mapping[str, Any] = MappingProxyType(
-    {"STYLE": "page_number", "PAGE_SIZE": 100, "PAGE_SIZE_PARAM": "page_size"}
+    {
+        "STYLE": "page_number",
+        "PAGE_SIZE": 100,
+        "PAGE_SIZE_PARAM": "page_size",
+        "MAX_PAGES": MAX_PAGES,
+    }
 )
 
 # Check ids, documented in checks.py's docstring. They live here because each
@@ -229,6 +234,7 @@ PAGINATION_KEYS: Mapping[str, Key] = MappingProxyType(
                 "the name of the provider's page size parameter (a non-empty str)",
                 _is_nonempty_str,
             ),
+            Key("MAX_PAGES", None, "a positive integer", _integer(at_least=1)),
         )
     }
 )
@@ -339,7 +345,7 @@ def validate_pagination(value: object, *, where: str) -> list[Problem]:
                     f"{where}[{name!r}] must be {key.expected}, not {_shown(key, setting)}.",
                     "STYLE is how the provider pages its lists ('none': a bare JSON array); "
                     "PAGE_SIZE the rows asked per page; PAGE_SIZE_PARAM the query "
-                    "parameter that carries it.",
+                    "parameter that carries it; MAX_PAGES the most pages one walk reads.",
                 )
             )
     return problems

@@ -11,12 +11,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
+from urllib.parse import parse_qsl
 
 from django.utils.module_loading import import_string
 
 from django_api_orm.exceptions import InvalidResponseError
 
 __all__ = [
+    "MAX_PAGES",
     "STYLES",
     "Cursor",
     "LimitOffset",
@@ -31,6 +33,9 @@ __all__ = [
     "plan_page_size",
     "register_style",
 ]
+
+#: The most pages one walk reads unless ``PAGINATION["MAX_PAGES"]`` says otherwise.
+MAX_PAGES = 10_000
 
 #: Query parameters as ordered ``(name, value)`` pairs, values already strings, in
 #: a list (not a dict) so that a key may repeat.
@@ -56,6 +61,11 @@ class PaginationStyle:
     positional: ClassVar[bool] = False
     #: Whether the first page reports the total, so that ``count()`` asks for one row.
     reports_count: ClassVar[bool] = False
+    #: Whether each page is anchored to a row (a cursor) rather than a position, so
+    #: that rows added or removed during a walk are neither skipped nor repeated.
+    stable: ClassVar[bool] = False
+    #: The most pages one walk reads: ``PAGINATION["MAX_PAGES"]``, set by the service.
+    max_pages: int = MAX_PAGES
 
     def __init__(self, page_size: int, size_param: str) -> None:
         self.page_size = page_size
@@ -73,6 +83,11 @@ class PaginationStyle:
     def parse(self, data: Any, headers: Mapping[str, str], *, where: str) -> Page:
         """Read one list answer; raise ``InvalidResponseError`` if it is not a page."""
         raise NotImplementedError
+
+    def link_start(self, query: str) -> int | None:
+        """Return the first row of the page a ``next`` link's query string asks for,
+        or ``None`` when the link does not say (the walker then checks it otherwise)."""
+        return None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} page_size={self.page_size}>"
@@ -173,6 +188,11 @@ class PageNumber(_Envelope):
         page = start // size + 1
         return [(self.page_param, str(page)), *params] if page != 1 else params
 
+    def link_start(self, query: str) -> int | None:
+        values = dict(parse_qsl(query))
+        page, size = _natural(values.get(self.page_param)), _natural(values.get(self.size_param))
+        return None if page is None or size is None or page < 1 else (page - 1) * size
+
 
 @register_style
 class LimitOffset(_Envelope):
@@ -191,12 +211,19 @@ class LimitOffset(_Envelope):
         params = [(self.limit_param, str(size))]
         return [*params, (self.offset_param, str(start))] if start else params
 
+    def link_start(self, query: str) -> int | None:
+        values = dict(parse_qsl(query))
+        if self.offset_param not in values:
+            return 0 if self.limit_param in values else None
+        return _natural(values[self.offset_param])
+
 
 @register_style
 class Cursor(_Envelope):
     """``?cursor=...``: DRF's ``CursorPagination``, followed through ``next`` only."""
 
     name = "cursor"
+    stable = True
 
     def page_params(self, start: int, size: int) -> Params:
         return [(self.size_param, str(size))]
@@ -292,6 +319,13 @@ class LinkHeader(PaginationStyle):
                 )
             count = int(text)
         return Page(data, next_url or None, count)
+
+
+def _natural(text: str | None) -> int | None:
+    """``text`` as an integer >= 0, or ``None``."""
+    if text is None or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
 
 
 def _shape(data: Any) -> str:

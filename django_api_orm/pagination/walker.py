@@ -3,10 +3,18 @@
 Pages are followed through ``next``, but only its query string is used,
 re-applied to the list path on the service's own URL: a ``next`` on another
 origin raises and nothing is sent there, and so does a ``next`` without a query
-string or one already followed (which would read pages again, forever). A
-server that returns pages of another size than asked is detected and walked
-correctly instead of yielding the wrong rows. The walker sends nothing itself:
-it is given ``fetch``, the compiler's way of sending one list request.
+string. A server that returns pages of another size than asked is detected and
+walked correctly instead of yielding the wrong rows. The walker sends nothing
+itself: it is given ``fetch``, the compiler's way of sending one list request.
+
+A walk always ends, and never returns a row twice or skips one unnoticed. It
+raises :class:`~django_api_orm.exceptions.InvalidResponseError` when a ``next``
+link leads to a page already read, when a page repeats a row of the page before
+it (the list changed under a positional walk, or the server loops), when the
+server sends more rows than the ``count`` it reported, when that ``count``
+changes between pages of a positional walk (rows were added or removed while
+it was read, so some were skipped or repeated), and after
+``PAGINATION["MAX_PAGES"]`` pages.
 """
 
 from __future__ import annotations
@@ -14,15 +22,15 @@ from __future__ import annotations
 import asyncio
 import collections
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from django_api_orm.exceptions import HTTPStatusError, InvalidResponseError
 from django_api_orm.pagination.styles import Page, PaginationStyle, Params, plan_page_size
 from django_api_orm.urls import origin_of
 
-__all__ = ["Fetch", "OutOfRange", "PageWalker", "plan_page_size"]
+__all__ = ["Fetch", "OutOfRange", "PageWalker", "RowKey", "plan_page_size"]
 
 #: Send one list request (parameters, or a query string taken from ``next``) and
 #: return the parsed page.
@@ -31,6 +39,18 @@ Fetch = Callable[[Params | str], Awaitable[Page]]
 RECENT_LINKS = 32
 #: Tell whether an error answer means "no such page" (the end) rather than a failure.
 OutOfRange = Callable[[HTTPStatusError], bool]
+#: A row's identity (its primary key), or ``None`` when the row has none to compare.
+RowKey = Callable[[Any], Hashable | None]
+
+_RETRY_HINT = (
+    "Read it again, order by a key that new rows sort after, or use a provider "
+    "endpoint with cursor pagination, which stays consistent while the list changes."
+)
+
+
+def _same_link(query: str) -> tuple[tuple[str, str], ...]:
+    """A query string in a form where ``a=1&b=2`` and ``b=2&a=1`` are the same link."""
+    return tuple(sorted(parse_qsl(query, keep_blank_values=True)))
 
 
 class PageWalker:
@@ -45,6 +65,7 @@ class PageWalker:
         *,
         path: str,
         origin: str,
+        key: RowKey | None = None,
     ) -> None:
         self.fetch = fetch
         self.out_of_range = out_of_range
@@ -52,6 +73,7 @@ class PageWalker:
         self.params = params
         self.path = path
         self.origin = origin
+        self.key = key
         #: The total the server reported on the first page, if it did.
         self.count: int | None = None
 
@@ -76,6 +98,9 @@ class PageWalker:
     def _page(self, start: int, size: int) -> Params:
         return self.params + self.style.page_params(start, size)
 
+    def _broken(self, why: str) -> InvalidResponseError:
+        return InvalidResponseError(f"GET {self.path}: {why}")
+
     async def rows(
         self,
         low: int = 0,
@@ -96,23 +121,33 @@ class PageWalker:
         wanted = None if high is None else high - low
         start, page_size = style.plan(low, high, largest)
         skip = low - start
+        first_params = self._page(start, page_size)
         try:
-            page = await self.fetch(self._page(start, page_size))
+            page = await self.fetch(first_params)
         except HTTPStatusError as exc:
-            if start > 0 and self.out_of_range(exc):
+            if not (start > 0 and self.out_of_range(exc)):
+                raise
+            # Past the end, or the server pages by another size than asked, so that
+            # the page computed from our size does not exist: the first page tells.
+            first_params = self._page(0, page_size)
+            page = await self.fetch(first_params)
+            if page.count is not None and low >= page.count:
+                self.count = page.count
                 return
-            raise
-        self.count = page.count
-        if start > 0 and not self._size_honoured(page, start, page_size):
-            # The server pages by another size than asked, so this page does not start
-            # at the row we computed: walk from the first page instead.
             start, skip = 0, low
-            page = await self.fetch(self.params)
-            self.count = page.count
+        else:
+            if start > 0 and not self._size_honoured(page, start, page_size):
+                # The server pages by another size than asked, so this page does not
+                # start at the row we computed: walk from the first page instead.
+                start, skip = 0, low
+                first_params = self.params
+                page = await self.fetch(first_params)
+        self.count = page.count
         end = high
         if self.count is not None:
             end = self.count if end is None else min(end, self.count)
-        async for current in self._pages_from(page, start, page_size, end, prefetch):
+        pages = self._pages_from(page, first_params, start, page_size, end, prefetch)
+        async for current in self._checked(pages, start):
             chunk = current.rows
             if skip:
                 taken = min(skip, len(chunk))
@@ -128,7 +163,13 @@ class PageWalker:
                     wanted -= len(chunk)
 
     async def _pages_from(
-        self, first: Page, start: int, size: int, end: int | None, prefetch: int
+        self,
+        first: Page,
+        first_params: Params,
+        start: int,
+        size: int,
+        end: int | None,
+        prefetch: int,
     ) -> AsyncIterator[Page]:
         """Yield ``first``, then the following pages: through ``next``, or, with
         ``prefetch``, up to that many planned requests in flight, in order."""
@@ -141,17 +182,64 @@ class PageWalker:
             return
         page = first
         # A server that links in a circle would never end. The links followed most
-        # recently are remembered, not all of them: streaming stays constant in memory.
-        followed: collections.deque[str] = collections.deque(maxlen=RECENT_LINKS)
+        # recently are remembered, not all of them: streaming stays constant in memory
+        # (and MAX_PAGES ends a longer circle).
+        followed: collections.deque[tuple[tuple[str, str], ...]] = collections.deque(
+            [tuple(sorted(first_params))], maxlen=RECENT_LINKS
+        )
         while page.next:
             query = self._follow(page.next)
-            if query in followed:
-                raise InvalidResponseError(
-                    f"GET {self.path}: the server's 'next' link leads back to a page "
-                    "already read; it was not followed again."
+            link = _same_link(query)
+            if link in followed:
+                raise self._broken(
+                    f"the server's 'next' link ({page.next}) leads back to a page already "
+                    "read; it was not followed again."
                 )
-            followed.append(query)
+            followed.append(link)
             page = await self.fetch(query)
+            yield page
+
+    async def _checked(self, pages: AsyncIterator[Page], start: int) -> AsyncIterator[Page]:
+        """Yield ``pages``, raising where the walk would return a row twice, skip
+        one unnoticed, or never end."""
+        style = self.style
+        limit = style.max_pages
+        read = start  # rows up to the end of the last page, counted from row 0
+        previous: set[Hashable] = set()
+        number = 0
+        async for page in pages:
+            number += 1
+            if number > limit:
+                raise self._broken(
+                    f"the list has more than {limit} pages (PAGINATION['MAX_PAGES']); the "
+                    "walk stopped there. Filter the list, or raise MAX_PAGES if it really "
+                    "is that long."
+                )
+            changed = page.count is not None and self.count is not None and page.count != self.count
+            if changed and not style.stable:
+                raise self._broken(
+                    f"the list changed while it was read: page {number} reports "
+                    f"count={page.count}, the first page count={self.count}, so rows may "
+                    f"have been skipped or repeated. {_RETRY_HINT}"
+                )
+            read += len(page.rows)
+            if page.rows and self.count is not None and read > self.count:
+                raise self._broken(
+                    f"the server sent more rows ({read}) than the count it reported "
+                    f"({self.count}); the pages overlap or repeat. {_RETRY_HINT}"
+                )
+            if self.key is not None:
+                keys = {k for k in map(self.key, page.rows) if k is not None}
+                again = keys & previous
+                if again:
+                    shown = ", ".join(sorted(map(repr, again))[:5])
+                    raise self._broken(
+                        f"page {number} repeats rows of the page before it ({shown}): the "
+                        f"list changed while it was read, the provider lists a row twice, or its "
+                        f"pages loop. "
+                        f"{_RETRY_HINT}"
+                    )
+                previous = keys
             yield page
 
     async def _prefetched(self, requests: list[Params], window: int) -> AsyncIterator[Page]:
@@ -173,14 +261,21 @@ class PageWalker:
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
 
-    @staticmethod
-    def _size_honoured(page: Page, start: int, size: int) -> bool:
+    def _size_honoured(self, page: Page, start: int, size: int) -> bool:
+        """Tell whether ``page`` provably holds the rows from ``start``, ``size`` per page."""
         got = len(page.rows)
+        if got > size:
+            return False
         if page.next:
-            return got == size
-        if page.count is None:
-            return got <= size
-        return got == max(0, min(size, page.count - start))
+            if got != size:
+                return False
+            # A link that says where it starts must start right after this page.
+            following = self.style.link_start(urlsplit(page.next).query)
+            return following is None or following == start + got
+        # The last page holds every row from start (none past the end): only a count
+        # can show it does.
+        count = page.count
+        return count is not None and (start + got == count or (got == 0 and start >= count))
 
     async def total(self) -> int:
         """Return the number of rows: one small page when the style reports ``count``."""

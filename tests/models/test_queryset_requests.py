@@ -368,9 +368,38 @@ async def test_server_clamping_page_size_is_detected(api: respx.MockRouter) -> N
 
 
 async def test_page_past_the_end_is_empty(api: respx.MockRouter) -> None:
-    """Treats DRF's 404 'Invalid page.' past the end as no rows."""
-    api.get("books/").respond(404, json={"detail": "Invalid page."})
+    """Treats DRF's 404 'Invalid page.' past the end as no rows, once the first page's
+    count shows the slice starts past the end (not a server paging by another size)."""
+    api.get("books/", params={"page": "51"}).respond(404, json={"detail": "Invalid page."})
+    api.get("books/").respond(json=page([book(i) for i in range(1, 11)], count=30))
     assert [b async for b in Book.objects.all()[500:510]] == []
+    assert paths(api) == ["/api/books/?page=51&page_size=10", "/api/books/?page_size=10"]
+
+
+async def test_page_past_the_end_of_a_server_paging_by_another_size(
+    api: respx.MockRouter,
+) -> None:
+    """A 404 for the page computed from the size asked, when the server ignores that size
+    and the row exists on its own pages: the rows are walked from the first page."""
+    rows = [book(i) for i in range(1, 31)]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        number = int(request.url.params.get("page", "1"))  # page_size is ignored: 10 a page
+        if number > 3:
+            return httpx.Response(404, json={"detail": "Invalid page."})
+        more = f"{API}books/?page={number + 1}" if number < 3 else None
+        chunk = rows[(number - 1) * 10 : number * 10]
+        return httpx.Response(200, json=page(chunk, count=30, next=more))
+
+    api.get("books/").mock(side_effect=answer)
+    # [25:26] asks page 26 of one row: past the end of the server's 3 pages.
+    assert [b.pk async for b in Book.objects.all()[25:26]] == [26]
+    assert paths(api) == [
+        "/api/books/?page=26&page_size=1",
+        "/api/books/?page_size=1",
+        "/api/books/?page=2",
+        "/api/books/?page=3",
+    ]
 
 
 async def test_limit_offset_style(api: respx.MockRouter) -> None:
@@ -587,6 +616,7 @@ def test_paginator_sends_one_count_and_one_request_per_page(api: respx.MockRoute
                 if "page=" not in str(r.url)
                 else [book(i) for i in range(21, 31)],
                 count=95,
+                next=f"{API}books/?ordering=id&page=4&page_size=10",
             ),
         )
     )

@@ -5,6 +5,7 @@
 ``link_server`` (session) serves ``tests/pagination/link_server.py`` with uvicorn
 on 127.0.0.1; ``link_service`` points the ``default`` alias at a fresh key of it
 and returns a ``LinkService`` that reads back the requests that key received.
+``hostile_server`` and ``hostile`` do the same for ``hostile_server.py``.
 """
 
 from __future__ import annotations
@@ -63,5 +64,31 @@ def link_service(link_server: str) -> Iterator[LinkService]:
     """Point the ``default`` service at a fresh key of the Link server."""
     service = LinkService(link_server, uuid.uuid4().hex)
     setting = {"default": {"BASE_URL": service.base_url, "TIMEOUT": 10.0, "MAX_RETRIES": 0}}
+    with override_settings(API_ORM_SERVICES=setting):
+        yield service
+
+
+HOSTILE_APP = "tests.pagination.hostile_server:app"
+
+
+@pytest.fixture(scope="session")
+def hostile_server() -> Iterator[str]:
+    """Serve the app whose lists page wrongly with uvicorn; yield ``http://127.0.0.1:PORT/``."""
+    with start_uvicorn(HOSTILE_APP) as url:
+        yield url
+
+
+@pytest.fixture
+def hostile(hostile_server: str) -> Iterator[LinkService]:
+    """Point the ``default`` service at a fresh key of the hostile server (MAX_PAGES 20)."""
+    service = LinkService(hostile_server, uuid.uuid4().hex)
+    setting = {
+        "default": {
+            "BASE_URL": service.base_url,
+            "TIMEOUT": 10.0,
+            "MAX_RETRIES": 0,
+            "PAGINATION": {"MAX_PAGES": 20},
+        }
+    }
     with override_settings(API_ORM_SERVICES=setting):
         yield service

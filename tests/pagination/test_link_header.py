@@ -280,10 +280,11 @@ async def test_aiterator_pages_by_its_chunk_size(api: respx.MockRouter) -> None:
 
 
 def repeating(link: str, *, limit: int = 5) -> Answer:
-    """Answer every request with a full page whose Link is ``link``, up to ``limit`` times.
+    """Answer every request with a full page of new rows whose Link is ``link``, up to
+    ``limit`` times.
 
     The limit keeps a walker that never stops from running forever: after it, the
-    answer has no Link, and a walker that followed so far returned duplicates.
+    answer has no Link. The rows differ from page to page, so only the link repeats.
     """
     calls = 0
 
@@ -291,7 +292,7 @@ def repeating(link: str, *, limit: int = 5) -> Answer:
         nonlocal calls
         calls += 1
         headers = {"Link": link} if calls < limit else {}
-        return httpx.Response(200, json=rows(1, 2, 3), headers=headers)
+        return httpx.Response(200, json=rows(*range(3 * calls - 2, 3 * calls + 1)), headers=headers)
 
     return answer
 

@@ -66,6 +66,7 @@ def test_every_client_key_maps_to_its_keyword() -> None:
         "STYLE": "limit_offset",
         "PAGE_SIZE": 25,
         "PAGE_SIZE_PARAM": "page_size",
+        "MAX_PAGES": 10_000,
     }
 
 
@@ -89,6 +90,7 @@ def test_unset_keys_are_left_to_the_client_defaults() -> None:
         "STYLE": "page_number",
         "PAGE_SIZE": 100,
         "PAGE_SIZE_PARAM": "page_size",
+        "MAX_PAGES": 10_000,
     }
 
 
@@ -236,7 +238,12 @@ def test_merge_pagination_overrides_the_service() -> None:
     """Merges a model's Meta.pagination over its service's PAGINATION."""
     service = get_config("default").pagination
     merged = merge_pagination(service, {"STYLE": "cursor", "PAGE_SIZE": 2})
-    assert dict(merged) == {"STYLE": "cursor", "PAGE_SIZE": 2, "PAGE_SIZE_PARAM": "page_size"}
+    assert dict(merged) == {
+        "STYLE": "cursor",
+        "PAGE_SIZE": 2,
+        "PAGE_SIZE_PARAM": "page_size",
+        "MAX_PAGES": 10_000,
+    }
     assert merge_pagination(service, None) is service
 
 
@@ -255,6 +262,7 @@ def test_merge_pagination_names_an_unknown_key() -> None:
         ({"STYLE": "pages"}, "must be one of 'page_number', 'limit_offset', 'cursor', 'none'"),
         ({"PAGE_SIZE": 0}, "['PAGE_SIZE'] must be a positive integer"),
         ({"PAGE_SIZE_PARAM": ""}, "['PAGE_SIZE_PARAM'] must be the name"),
+        ({"MAX_PAGES": 0}, "['MAX_PAGES'] must be a positive integer"),
     ],
 )
 def test_merge_pagination_validates_values(override: dict[str, object], message: str) -> None:
