@@ -140,30 +140,53 @@ class WriteMethods(Generic[M]):
         return len(items)
 
     async def aupdate(self, **kwargs: Any) -> int:
-        """PATCH ``kwargs`` onto each matched object, concurrently; return the count."""
+        """PATCH ``kwargs`` onto each matched object, concurrently; return how many changed.
+
+        The whole list is read first, then written: a list that changes while it is
+        read raises before anything is sent. A row gone by the time its PATCH
+        arrives (404) was not changed and is not counted.
+        """
         self._not_sliced("update")
         if not kwargs:
             raise TypeError("aupdate() needs at least one field=value.")
         persistence.writable_fields(self.model, kwargs, action="update()")
         objs = [obj async for obj in self._clean_chain().aiterator()]
+        gone = self.model.DoesNotExist
+        changed = 0
 
         async def patch(obj: Any) -> None:
+            nonlocal changed
             for name, value in kwargs.items():
                 setattr(obj, name, value)
-            await persistence.save_instance(obj, update_fields=list(kwargs), using=self._db)
+            try:
+                await persistence.save_instance(obj, update_fields=list(kwargs), using=self._db)
+            except gone:
+                return
+            changed += 1
 
         await persistence.gather_bounded([functools.partial(patch, o) for o in objs])
         self._result_cache = None
-        return len(objs)
+        return changed
 
     async def adelete(self) -> tuple[int, dict[str, int]]:
-        """DELETE each matched object, concurrently; return ``(count, {label: count})``."""
+        """DELETE each matched object, concurrently; return ``(count, {label: count})``.
+
+        The whole list is read first, then deleted: a list that changes while it is
+        read raises before anything is deleted. A row already gone when its DELETE
+        arrives (404) counts as deleted: it is, which is what was asked.
+        """
         if self._query.is_sliced:
             raise TypeError("Cannot use 'limit' or 'offset' with delete().")
         objs = [obj async for obj in self._clean_chain().aiterator()]
-        await persistence.gather_bounded(
-            [functools.partial(persistence.delete_instance, o, using=self._db) for o in objs]
-        )
+        gone = self.model.DoesNotExist
+
+        async def delete(obj: Any) -> None:
+            try:
+                await persistence.delete_instance(obj, using=self._db)
+            except gone:
+                setattr(obj, obj._meta.pk.attname, None)
+
+        await persistence.gather_bounded([functools.partial(delete, o) for o in objs])
         self._result_cache = None
         return len(objs), {self.model._meta.label: len(objs)}
 
