@@ -122,26 +122,23 @@ class PageWalker:
         start, page_size = style.plan(low, high, largest)
         skip = low - start
         first_params = self._page(start, page_size)
+        honoured = True
         try:
             page = await self.fetch(first_params)
         except HTTPStatusError as exc:
             if not (start > 0 and self.out_of_range(exc)):
                 raise
-            # Past the end, or the server pages by another size than asked, so that
-            # the page computed from our size does not exist: the first page tells.
-            first_params = self._page(0, page_size)
-            page = await self.fetch(first_params)
-            if page.count is not None and low >= page.count:
-                self.count = page.count
-                return
-            start, skip = 0, low
+            honoured = False  # past the end, or past the server's own pages
         else:
-            if start > 0 and not self._size_honoured(page, start, page_size):
-                # The server pages by another size than asked, so this page does not
-                # start at the row we computed: walk from the first page instead.
-                start, skip = 0, low
-                first_params = self.params
-                page = await self.fetch(first_params)
+            honoured = start == 0 or self._size_honoured(page, start, page_size)
+        if not honoured:
+            # The server pages by another size than asked, so the page computed from
+            # ours does not start at the row we want: its own first page tells more.
+            found = await self._restart(low)
+            if found is None:
+                return
+            start, page_size, page, first_params = found
+            skip = low - start
         self.count = page.count
         end = high
         if self.count is not None:
@@ -260,6 +257,34 @@ class PageWalker:
                 task.cancel()
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _restart(self, low: int) -> tuple[int, int, Page, Params] | None:
+        """Return ``(start, size, page, params)`` of the first page to walk from to reach
+        row ``low`` on a server that pages by its own size, or ``None`` when ``low``
+        is past the end.
+
+        The server's first page, asked for without a size, shows its own page size
+        (a full page with a ``next`` link); a positional style then asks for the
+        page holding ``low`` at that size, and keeps it only if it proves to hold
+        those rows. Otherwise the walk starts from the first page.
+        """
+        page = await self.fetch(self.params)
+        self.count = page.count
+        if page.count is not None and low >= page.count:
+            return None
+        own = len(page.rows)
+        if self.style.positional and page.next and 0 < own <= low:
+            start = (low // own) * own
+            params = self._page(start, own)
+            try:
+                found = await self.fetch(params)
+            except HTTPStatusError as exc:
+                if not self.out_of_range(exc):
+                    raise
+            else:
+                if self._size_honoured(found, start, own):
+                    return start, own, found, params
+        return 0, max(own, 1), page, self.params
 
     def _size_honoured(self, page: Page, start: int, size: int) -> bool:
         """Tell whether ``page`` provably holds the rows from ``start``, ``size`` per page."""
