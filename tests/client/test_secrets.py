@@ -274,6 +274,10 @@ async def test_no_credential_in_any_record_over_http2(
     hpack = [r.getMessage() for r in debug_logs.records if r.name.startswith("hpack")]
     assert any(m.startswith("Adding b'x-api-key'=<not logged>") for m in hpack)
     assert any(m.startswith("Adding b'x-partner'=<not logged>") for m in hpack)
+    # What is sent never-indexed (docs/topics/http2-tls.rst): Authorization only.
+    added = {m.split("=")[0]: m for m in hpack if m.startswith("Adding ")}
+    assert "sensitive:True" in added["Adding b'authorization'"]
+    assert "sensitive:False" in added["Adding b'x-api-key'"]
     assert any(m.startswith("Decoded b'x-echo-x-api-key': <not logged>") for m in hpack)
     assert any(m == "Encoded header block to <not logged>" for m in hpack)
     # Header values that are no secret are hidden from hpack's records too.
