@@ -12,8 +12,11 @@ at the first request. The ids:
 - ``django_api_orm.E005``: a value has the wrong type or is out of range (``TIMEOUT``
   not a positive number, ``HTTP2`` not a bool, ``VERIFY_SSL`` not a bool, path or
   ``ssl.SSLContext``, ``HEADERS`` not a dict of str, ``MAX_RETRIES`` negative, an
-  ``AUTH_TOKEN`` with a trailing newline...). The value of ``AUTH_TOKEN`` and
-  ``HEADERS`` is never quoted.
+  ``AUTH_TOKEN`` with a trailing newline...), or a header of ``HEADERS`` the
+  client would refuse: a name that is not a header name, a value that is not
+  printable ASCII or has surrounding whitespace or a CR/LF (the message names
+  the service, the header and why: "the value ends with a newline: strip() it").
+  The value of ``AUTH_TOKEN`` and ``HEADERS`` is never quoted.
 - ``django_api_orm.E006``: a ``PAGINATION`` (or a model's ``Meta.pagination``) is not
   a dict, has an unknown key, an unknown ``STYLE``, a ``PAGE_SIZE`` that is not a
   positive int or an empty ``PAGE_SIZE_PARAM``.
@@ -29,10 +32,14 @@ at the first request. The ids:
 - ``django_api_orm.W003`` (warning): a model declares no ``Meta.ordering_fields``, so
   ``order_by()`` (and ``afirst()``, ``alast()``, ``alatest()``, which order) cannot
   refuse an ordering the provider's OrderingFilter would ignore (``check_models``).
+- ``django_api_orm.W004`` (warning): a service sends a credential (``AUTH_TOKEN``, a
+  header of ``HEADERS`` named like one, such as ``X-Api-Key``, or a password in
+  ``BASE_URL``) to a plain ``http://`` ``BASE_URL`` whose host is not loopback
+  (``localhost``, ``*.localhost``, 127.0.0.0/8, ``::1``): it would travel in clear.
 
-E001-E007 and W001 come from ``conf_validation.validate()``, the same table
-``conf.get_config()`` applies at run time. ``apps.DjangoApiOrmConfig.ready()``
-registers these checks.
+E001-E007, W001 and W004 come from ``conf_validation.validate()``, the same table
+``conf.get_config()`` applies at run time (where a warning does not refuse the
+service). ``apps.DjangoApiOrmConfig.ready()`` registers these checks.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from django_api_orm.client._secrets import MASK, masked_headers
 from django_api_orm.conf_validation import (
     DEFAULT_DIALECT,
     DEFAULT_PAGINATION,
@@ -30,6 +31,7 @@ from django_api_orm.conf_validation import (
     SERVICE_KEYS,
     SETTING,
     W_CA_BUNDLE_MISSING,
+    W_CLEARTEXT_CREDENTIALS,
     Problem,
     setting_name,
     validate,
@@ -38,7 +40,8 @@ from django_api_orm.conf_validation import (
 )
 
 # The names from conf_validation are re-exported: the table's constants,
-# W_CA_BUNDLE_MISSING, Problem, validate() and validate_pagination().
+# W_CA_BUNDLE_MISSING, W_CLEARTEXT_CREDENTIALS, Problem, validate() and
+# validate_pagination().
 __all__ = [
     "DEFAULT_DIALECT",
     "DEFAULT_PAGINATION",
@@ -47,6 +50,7 @@ __all__ = [
     "SERVICE_KEYS",
     "SETTING",
     "W_CA_BUNDLE_MISSING",
+    "W_CLEARTEXT_CREDENTIALS",
     "Problem",
     "ServiceConfig",
     "ServiceDoesNotExist",
@@ -59,10 +63,6 @@ __all__ = [
     "validate_pagination",
 ]
 
-_MASK = "********"
-# Header names whose values are credentials: masked in reprs, never quoted in messages.
-_SECRET_HEADER_WORDS = ("authorization", "cookie", "token", "secret", "api-key", "apikey")
-
 
 class ServiceDoesNotExist(ImproperlyConfigured):
     """An alias that ``settings.API_ORM_SERVICES`` does not define."""
@@ -72,7 +72,12 @@ class ServiceDoesNotExist(ImproperlyConfigured):
 
 
 class ClientKwargs(Mapping[str, Any]):
-    """A read-only mapping of client keywords whose repr masks the credentials."""
+    """A read-only mapping of client keywords whose repr masks the credentials.
+
+    The token, and the header values the client hides from its messages
+    (``django_api_orm.client._secrets``: every value but those of well-known
+    headers like ``Accept`` and short values under names that are not credentials).
+    """
 
     __slots__ = ("_data",)
 
@@ -91,12 +96,9 @@ class ClientKwargs(Mapping[str, Any]):
     def __repr__(self) -> str:
         shown = dict(self._data)
         if shown.get("auth_token") is not None:
-            shown["auth_token"] = _MASK
+            shown["auth_token"] = MASK
         if shown.get("headers"):
-            shown["headers"] = {
-                name: _MASK if _is_secret_header(name) else value
-                for name, value in shown["headers"].items()
-            }
+            shown["headers"] = masked_headers(shown["headers"])
         return repr(shown)
 
 
@@ -128,11 +130,6 @@ class ServiceConfig:
     def base_url(self) -> str:
         """The service's ``BASE_URL``."""
         return str(self.client_kwargs["base_url"])
-
-
-def _is_secret_header(name: str) -> bool:
-    lowered = name.lower()
-    return any(word in lowered for word in _SECRET_HEADER_WORDS)
 
 
 # --- reading settings ----------------------------------------------------------------
@@ -178,7 +175,7 @@ def get_config(alias: str) -> ServiceConfig:
 
     Raise ``ServiceDoesNotExist`` (an ``ImproperlyConfigured``) naming the configured
     aliases for an unknown alias, and ``ImproperlyConfigured`` listing the problems
-    for a service the system checks would reject.
+    for a service the system checks would reject with an error (a warning passes).
     """
     config = _cache.get(alias)
     if config is not None:
@@ -195,7 +192,9 @@ def get_config(alias: str) -> ServiceConfig:
         raise ImproperlyConfigured(
             f"{setting_name(alias)} must be a dict, not {type(entry).__name__}."
         )
-    problems = validate_service(alias, entry, check_environment=False)
+    problems = [
+        p for p in validate_service(alias, entry, check_environment=False) if p.level == "error"
+    ]
     if problems:
         raise ImproperlyConfigured(" ".join(f"{p.msg} {p.hint} ({p.id})" for p in problems))
     with _cache_lock:

@@ -8,6 +8,9 @@ system checks (``checks.py``) report what ``validate()`` finds, and
 ``conf.get_config()`` refuses an alias that ``validate_service()`` rejects, so
 the two can never disagree.
 
+What is checked about credentials (each header of ``HEADERS``, a credential sent
+over plain http) lives in ``conf_credentials``; ``validate_service()`` applies it.
+
 Nothing here reads settings: every function is given the value to check.
 """
 
@@ -25,6 +28,12 @@ from urllib.parse import urlsplit
 
 from django.utils.module_loading import import_string
 
+from django_api_orm.conf_credentials import (
+    HEADERS_HINT,
+    W_CLEARTEXT_CREDENTIALS,
+    cleartext_credentials,
+    header_problems,
+)
 from django_api_orm.dialects.base import BaseDialect
 from django_api_orm.pagination.styles import MAX_PAGES, STYLES, get_style
 
@@ -43,6 +52,7 @@ __all__ = [
     "SERVICE_KEYS",
     "SETTING",
     "W_CA_BUNDLE_MISSING",
+    "W_CLEARTEXT_CREDENTIALS",
     "Key",
     "Problem",
     "setting_name",
@@ -74,6 +84,7 @@ E_BAD_VALUE = "django_api_orm.E005"
 E_PAGINATION = "django_api_orm.E006"
 E_DIALECT = "django_api_orm.E007"
 W_CA_BUNDLE_MISSING = "django_api_orm.W001"
+# W_CLEARTEXT_CREDENTIALS ("django_api_orm.W004") comes from conf_credentials.
 
 
 # --- the table -----------------------------------------------------------------------
@@ -196,6 +207,7 @@ SERVICE_KEYS: Mapping[str, Key] = MappingProxyType(
                 "a dict of header names (str) to values (str)",
                 _is_headers,
                 secret=True,
+                hint=HEADERS_HINT,
             ),
             Key(
                 "IDEMPOTENCY_HEADER",
@@ -393,6 +405,11 @@ def validate_service(
                     key.hint or f"Remove {name} to use the default, or give it {key.expected}.",
                 )
             )
+        elif name == "HEADERS" and value is not None:
+            problems.extend(
+                Problem(E_BAD_VALUE, f"{setting_name(alias, name)}[{header}]: {why}.", HEADERS_HINT)
+                for header, why in header_problems(value)
+            )
         elif name == "VERIFY_SSL" and check_environment and isinstance(value, str | os.PathLike):
             if not os.path.exists(value):
                 problems.append(
@@ -427,6 +444,19 @@ def validate_service(
                             f"{DEFAULT_DIALECT!r}.",
                         )
                     )
+    cleartext = cleartext_credentials(entry)
+    if cleartext is not None:
+        host, credentials = cleartext
+        problems.append(
+            Problem(
+                W_CLEARTEXT_CREDENTIALS,
+                f"{setting_name(alias)} sends {', '.join(credentials)} over plain http:// to "
+                f"{host!r}, which is not a loopback host: the credential travels in clear.",
+                "Use an https:// BASE_URL. Plain http:// is safe only to localhost, "
+                "127.0.0.0/8 or ::1.",
+                level="warning",
+            )
+        )
     return problems
 
 

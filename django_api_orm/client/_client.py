@@ -29,10 +29,11 @@ from ._errors import (
     transport_error,
 )
 from ._headers import default_headers
-from ._log import install_log_filters, logger
+from ._log import install_log_filters, logger, register_secrets
 from ._pool import CLOSED_MESSAGE, REDIRECT_STATUSES, Connections, Exchange, VerifyTypes
 from ._response import APIResponse, error_body, to_response
 from ._retry import IDEMPOTENT_METHODS, RetryPolicy
+from ._secrets import secret_values
 from ._urls import (
     Origin,
     add_query,
@@ -106,7 +107,8 @@ class AsyncServiceClient:
         The most idle connections kept open for reuse (default: 20).
     headers : Mapping[str, str] or None
         Extra headers sent with every request; they override the defaults
-        except ``Authorization`` when ``auth_token`` is given.
+        except ``Authorization`` when ``auth_token`` is given. An illegal one
+        raises ``ValueError``; values that may be credentials are hidden like the token.
     auth_scheme : str
         The scheme before the token: ``"Bearer"`` (default) or ``"Token"`` for
         Django REST framework's TokenAuthentication.
@@ -189,7 +191,8 @@ class AsyncServiceClient:
 
         # Built once: every request reuses these objects.
         common_headers = default_headers(headers, auth_token=auth_token, auth_scheme=auth_scheme)
-        self._secrets: tuple[str, ...] = (auth_token,) if auth_token else ()
+        # The token and the header values that may be credentials (see _secrets).
+        self._secrets: tuple[str, ...] = secret_values(auth_token, headers)
         self._auth_scheme = auth_scheme if auth_token else None
         self._connections = Connections(
             origin=self._origin,
@@ -203,6 +206,7 @@ class AsyncServiceClient:
             retry=self._retry,
         )
         install_log_filters()
+        register_secrets(self._secrets)
 
     # -- properties -------------------------------------------------------
 

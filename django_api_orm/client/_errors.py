@@ -1,7 +1,9 @@
 """The one place where httpx's exceptions and HTTP statuses become ours.
 
 Every message names the method and the URL without credentials; the auth token
-is scrubbed from every message, even one quoting a server that echoed it.
+and the configured header values that may be credentials (``_secrets``) are
+scrubbed from every message, even one quoting a server that echoed them, and
+from the messages of the httpx exception a transport error is raised from.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from django_api_orm.exceptions import (
     TransportError,
 )
 
+from ._secrets import scrub
 from ._urls import redact_url
 
 __all__ = [
@@ -41,8 +44,6 @@ __all__ = [
 #: transport errors, and the builtin TimeoutError of the whole-attempt deadline.
 TRANSPORT_ERRORS: Final = (httpx.TransportError, builtins.TimeoutError)
 
-_REDACTED: Final = "[secure]"
-
 _BY_STATUS: Final[Mapping[int, type[HTTPStatusError]]] = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -52,11 +53,25 @@ _BY_STATUS: Final[Mapping[int, type[HTTPStatusError]]] = {
 
 
 def _scrub(error: APIError, secrets: Iterable[str]) -> APIError:
-    for secret in secrets:
-        if secret and secret in error.message:
-            error.message = error.message.replace(secret, _REDACTED)
-            error.args = (error.message,)
+    shown = scrub(error.message, secrets)
+    if shown != error.message:
+        error.message = shown
+        error.args = (error.message,)
     return error
+
+
+def _scrub_chain(error: BaseException, secrets: tuple[str, ...]) -> None:
+    # A malformed answer can make h11 quote a header line the server echoed;
+    # the chain (httpx's error, httpcore's, h11's) is printed in tracebacks.
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if any(isinstance(arg, str) and scrub(arg, secrets) != arg for arg in current.args):
+            current.args = tuple(
+                scrub(arg, secrets) if isinstance(arg, str) else arg for arg in current.args
+            )
+        current = current.__cause__ or current.__context__
 
 
 def transport_error(
@@ -83,6 +98,7 @@ def transport_error(
         cls = ConnectionError
         detail = str(error) or "connection failed"
     message = f"{type(error).__name__}: {detail}{tries}"
+    _scrub_chain(error, tuple(secrets))
     result = cls(message, method=method, url=redact_url(url))
     _scrub(result, secrets)
     return result

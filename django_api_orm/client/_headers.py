@@ -2,8 +2,8 @@
 
 ``Accept: application/json``, only the encodings ``_body`` inflates under the
 size cap, a ``User-Agent`` naming us and httpx, the caller's extra headers,
-and ``Authorization``, whose token and scheme are checked first so that a
-malformed secret never reaches an error message.
+and ``Authorization``. Every name and value is checked first (``_secrets``)
+so that a malformed secret never reaches an error message.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from functools import cache
 from importlib import metadata
 
 import httpx
+
+from ._secrets import check_headers
 
 __all__ = ["default_headers"]
 
@@ -41,9 +43,12 @@ def default_headers(
 ) -> httpx.Headers:
     """Return our headers, updated with ``headers``, then ``Authorization`` if there is a token.
 
-    Raise ``ValueError``, without quoting either value, when ``auth_token`` or
-    ``auth_scheme`` is not printable ASCII without surrounding whitespace.
+    Raise ``ValueError``, without quoting the value, when ``auth_token``,
+    ``auth_scheme`` or a value of ``headers`` is not printable ASCII without
+    surrounding whitespace, or a name of ``headers`` is not a header name.
     """
+    if headers:
+        check_headers(headers)
     result = httpx.Headers(
         {
             "Accept": "application/json",
