@@ -12,14 +12,13 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
-import zlib
 from asyncio import timeout as _deadline
 from collections.abc import Mapping
 from typing import Final, NamedTuple, TypeAlias
 
 import httpx
 
-from ._body import ERROR_BODY_LIMIT, read_body
+from ._body import ERROR_BODY_LIMIT, UndecodableBody, read_body
 from ._log import logger
 from ._retry import RetryPolicy, parse_retry_after
 from ._urls import Origin
@@ -69,7 +68,7 @@ class Exchange(NamedTuple):
     complete: bool  # False: the body was longer than the limit it was read with
     retry_after: float | None
     wait: float | None  # set: retry after this many seconds; the body was not read
-    undecodable: str | None  # why the Content-Encoding could not be decoded
+    undecodable: str | None  # why the body could not be decoded (its Content-Encoding)
 
 
 class _Pool:
@@ -237,8 +236,8 @@ class Connections:
         if limit:
             try:
                 body, complete = await read_body(response, limit)
-            except zlib.error as error:
-                undecodable = f"{headers.get('content-encoding')}: {error}"
+            except UndecodableBody as error:
+                undecodable = str(error)
         return Exchange(
             status_code=status,
             headers=headers,
