@@ -27,6 +27,7 @@ from django_api_orm.exceptions import (
     TransportError,
 )
 
+from ._retry import never_sent
 from ._urls import redact_url
 
 __all__ = [
@@ -66,9 +67,15 @@ def transport_error(
     url: str,
     attempts: int,
     timeout: float,
+    replayable: bool = True,
     secrets: Iterable[str] = (),
 ) -> TransportError:
-    """Return our ``ConnectionError`` or ``TimeoutError`` for an attempt that got no answer."""
+    """Return our ``ConnectionError`` or ``TimeoutError`` for an attempt that got no answer.
+
+    ``replayable`` is false for a write that is not retried once it may have
+    left (no idempotency key): unless ``error`` proves it never left, the
+    message then says it may have been processed.
+    """
     tries = f" (after {attempts} attempts)" if attempts > 1 else ""
     cls: type[TransportError]
     if isinstance(error, (httpx.TimeoutException, builtins.TimeoutError)):
@@ -83,6 +90,11 @@ def transport_error(
         cls = ConnectionError
         detail = str(error) or "connection failed"
     message = f"{type(error).__name__}: {detail}{tries}"
+    if not replayable and not never_sent(error):
+        message += (
+            f"; the {method} may have been processed, so it was not sent again "
+            "(with an idempotency_header it would be)"
+        )
     result = cls(message, method=method, url=redact_url(url))
     _scrub(result, secrets)
     return result
