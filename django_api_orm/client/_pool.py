@@ -10,6 +10,7 @@ pool, rebuilt when cancelled requests wedge it (httpcore #1093).
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import ssl
 from asyncio import timeout as _deadline
@@ -32,6 +33,22 @@ REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
 CLOSED_MESSAGE: Final = (
     "this AsyncServiceClient has been closed and cannot be reused; create a new one"
 )
+
+
+def require_h2() -> None:
+    """Raise ``ImportError`` naming the package to install when ``h2`` cannot be imported.
+
+    httpx's own message suggests ``httpx[http2]``; h2 is a dependency of this
+    package, so its absence means a broken or trimmed install.
+    """
+    try:
+        importlib.import_module("h2")
+    except ImportError as error:
+        raise ImportError(
+            "http2=True needs the 'h2' package, a dependency of django-api-orm that "
+            "cannot be imported here: install it (pip install h2, or reinstall "
+            "django-api-orm), or pass http2=False"
+        ) from error
 
 
 def ssl_config(verify_ssl: VerifyTypes) -> ssl.SSLContext | bool:
@@ -137,6 +154,8 @@ class Connections:
             max_keepalive_connections=max_keepalive_connections,
         )
         self._ssl = ssl_config(verify_ssl)
+        if http2:
+            require_h2()  # here, when the client is made, rather than at the first request
 
         # Our own gate in front of httpx's pool: waiting here is cheap and
         # fair, while many requests waiting inside httpx's pool degrade it into
