@@ -91,17 +91,18 @@ async def serve(
         tasks.add(task)
         server.connections += 1
         try:
-            await behaviour(server, reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass  # the client went away first
+            try:
+                await behaviour(server, reader, writer)
+            except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
+                pass  # the client went away first
+            finally:
+                writer.close()
+                with contextlib.suppress(OSError, ssl.SSLError):
+                    await writer.wait_closed()
         except asyncio.CancelledError:
             # Stopped by serve(): end normally, since asyncio's stream callback
-            # would report a cancelled handler task as an unhandled error.
+            # reports a cancelled handler task as an unhandled error.
             pass
-        finally:
-            writer.close()
-            with contextlib.suppress(OSError, ssl.SSLError):
-                await writer.wait_closed()
 
     listener = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=tls)
     port = listener.sockets[0].getsockname()[1]
@@ -257,7 +258,8 @@ def h2_goaway(after: int) -> Behaviour:
                 return
             for event in conn.receive_data(data):
                 if isinstance(event, h2.events.RequestReceived):
-                    headers = dict(event.headers)
+                    # header_encoding="utf-8" makes h2 hand over str, whatever its stubs say.
+                    headers = {str(k): str(v) for k, v in event.headers or ()}
                     requests[event.stream_id] = (headers[":method"], headers[":path"], b"")
                 elif isinstance(event, h2.events.DataReceived):
                     method, path, body = requests[event.stream_id]
