@@ -15,7 +15,8 @@ for each connection; the ones here:
 ``h2_goaway(after)``                 HTTP/2 over TLS: answer ``after`` requests on a
                                      connection, then GOAWAY naming the last one answered;
                                      streams after it are not processed (:func:`serve` with
-                                     ``tls=``)
+                                     ``tls=``); ``last_unanswered=True`` closes before
+                                     answering the last one
 
 :func:`stacked_bomb` builds a body that inflates to many MiB through a stack
 of ``Content-Encoding`` layers, without holding the inflated bytes.
@@ -235,11 +236,14 @@ def close_on_reuse() -> Behaviour:
     return behaviour
 
 
-def h2_goaway(after: int) -> Behaviour:
-    """HTTP/2: answer ``after`` requests on a connection, then GOAWAY and close.
+def h2_goaway(after: int, *, last_unanswered: bool = False) -> Behaviour:
+    """HTTP/2: take ``after`` requests on a connection, then GOAWAY and close.
 
-    The GOAWAY names the last stream answered; requests on later streams are
+    The GOAWAY names the last stream taken; requests on later streams are
     neither recorded nor processed, as RFC 9113 §6.8 lets a client assume.
+    Each request taken is answered, except the last when ``last_unanswered``:
+    it is recorded (processed, as far as the client can tell) and the
+    connection closes before its answer.
     """
 
     async def behaviour(
@@ -268,6 +272,9 @@ def h2_goaway(after: int) -> Behaviour:
                 elif isinstance(event, h2.events.StreamEnded) and len(answered) < after:
                     method, path, body = requests.pop(event.stream_id)
                     server.arrivals.append(Arrival(method, path, body))
+                    answered.append(event.stream_id)
+                    if last_unanswered and len(answered) == after:
+                        continue
                     answer = json.dumps({"n": len(server.arrivals)}).encode()
                     conn.send_headers(
                         event.stream_id,
@@ -278,7 +285,6 @@ def h2_goaway(after: int) -> Behaviour:
                         ],
                     )
                     conn.send_data(event.stream_id, answer, end_stream=True)
-                    answered.append(event.stream_id)
             if len(answered) >= after:
                 conn.close_connection(last_stream_id=answered[-1])
                 writer.write(conn.data_to_send())

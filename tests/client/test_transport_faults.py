@@ -16,7 +16,7 @@ import pytest
 
 from django_api_orm import AsyncServiceClient
 from django_api_orm.exceptions import ConnectionError
-from tests.client.conftest import TLSFiles
+from tests.client.conftest import FAULT_APP, TLSFiles
 from tests.client.raw_server import (
     close_idle,
     close_on_reuse,
@@ -25,7 +25,7 @@ from tests.client.raw_server import (
     half_body,
     serve,
 )
-from tests.servers import REPO_ROOT
+from tests.servers import REPO_ROOT, start_uvicorn
 
 
 def _h2_context(tls: TLSFiles) -> ssl.SSLContext:
@@ -79,6 +79,29 @@ async def test_goaway_a_post_not_processed_is_sent_once_more(tls: TLSFiles) -> N
         posts = [a for a in server.arrivals if a.method == "POST"]
         assert len(posts) == 1
         assert posts[0].body == b'{"title":"x"}'
+
+
+async def test_goaway_before_answering_a_get_retries_it(tls: TLSFiles) -> None:
+    """Retries a GET the GOAWAY covered but left unanswered, then raises saying so."""
+    async with serve(h2_goaway(after=1, last_unanswered=True), tls=_h2_context(tls)) as server:
+        async with AsyncServiceClient(
+            server.url, http2=True, verify_ssl=tls.ca_path, max_retries=2, retry_delay=0
+        ) as client:
+            with pytest.raises(ConnectionError, match="ConnectionTerminated") as info:
+                await client.get("item")
+        assert server.count("GET") == 3
+    assert "after 3 attempts" in str(info.value)
+
+
+async def test_goaway_before_answering_a_post_does_not_resend_it(tls: TLSFiles) -> None:
+    """Sends a POST the GOAWAY covered once: it may have been processed, and the error says so."""
+    async with serve(h2_goaway(after=1, last_unanswered=True), tls=_h2_context(tls)) as server:
+        async with AsyncServiceClient(
+            server.url, http2=True, verify_ssl=tls.ca_path, max_retries=3, retry_delay=0
+        ) as client:
+            with pytest.raises(ConnectionError, match="may have been processed"):
+                await client.post("create", {"title": "x"})
+        assert server.count("POST") == 1
 
 
 # -- a connection dropped mid-body ---------------------------------------------
@@ -145,6 +168,24 @@ async def test_idle_connection_closed_by_the_server_is_not_reused() -> None:
         assert server.count("GET") == 2
         assert server.count("POST") == 1
         assert server.connections == 3
+
+
+async def test_uvicorn_keep_alive_timeout_between_requests(key: str) -> None:
+    """Sends a GET and a POST after uvicorn's keep-alive timeout closed the idle connection."""
+    slow = f"slow/{key}"  # records the client port of each request
+    with start_uvicorn(FAULT_APP, extra_args=("--timeout-keep-alive", "1")) as url:
+        async with AsyncServiceClient(url, max_retries=0) as client:
+            await client.get(slow, params={"delay": "0"})
+            await asyncio.sleep(1.5)
+            await client.get(slow, params={"delay": "0"})
+            await asyncio.sleep(1.5)
+            assert (await client.post(f"create/{key}", {"title": "x"})).status_code == 201
+            recorded = (await client.get(f"state/{key}")).data
+    assert recorded["attempts"] == 1
+    assert recorded["created"] == 1
+    ports = recorded["ports"]
+    assert len(ports) == 2
+    assert ports[0] != ports[1]  # the first connection was closed, not reused
 
 
 async def test_connection_closed_as_it_is_reused_get_is_retried() -> None:
