@@ -7,7 +7,8 @@ Behaviours are functions ``async def behaviour(server, reader, writer)`` run
 for each connection; the ones here:
 
 ``respond(status, body, headers)``   answer every request the same, keep-alive
-``half_body()``                      headers with a Content-Length, half the body, then close
+``half_body(cut)``                   headers with a Content-Length, half the body, then close
+                                     (only the first ``cut`` requests, if given)
 ``cut_chunked()``                    a chunked body that stops before its last chunk, then close
 ``close_idle(after)``                answer ``{"n": k}``; close a connection idle ``after`` s
 ``close_on_reuse()``                 answer a connection's first request, then read the
@@ -161,19 +162,28 @@ def respond(status: int, body: bytes, headers: Sequence[tuple[str, str]] = ()) -
     return behaviour
 
 
-def half_body(body: bytes = b'{"items": [' + b"1, " * 500 + b"1]}") -> Behaviour:
-    """Send a 200 with ``Content-Length: len(body)`` but only half of ``body``, then close."""
+def half_body(
+    body: bytes = b'{"items": [' + b"1, " * 500 + b"1]}", *, cut: int | None = None
+) -> Behaviour:
+    """Send a 200 with ``Content-Length: len(body)`` but only half of ``body``, then close.
+
+    With ``cut``, only the first ``cut`` requests to the server are cut short;
+    later ones get the whole body.
+    """
 
     async def behaviour(
         server: RawServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
-        if await read_request(server, reader) is None:
-            return
-        head = _head(
-            200, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-        )
-        writer.write(head + body[: len(body) // 2])
-        await writer.drain()
+        while await read_request(server, reader) is not None:
+            head = _head(
+                200, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+            )
+            if cut is None or len(server.arrivals) <= cut:
+                writer.write(head + body[: len(body) // 2])
+                await writer.drain()
+                return
+            writer.write(head + body)
+            await writer.drain()
 
     return behaviour
 

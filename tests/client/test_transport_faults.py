@@ -107,6 +107,15 @@ async def test_goaway_before_answering_a_post_does_not_resend_it(tls: TLSFiles) 
 # -- a connection dropped mid-body ---------------------------------------------
 
 
+async def test_get_cut_mid_body_is_retried_and_answered() -> None:
+    """Retries a GET whose body was cut short; the next attempt's whole answer is returned."""
+    async with serve(half_body(cut=1)) as server:
+        async with AsyncServiceClient(server.url, max_retries=3, retry_delay=0) as client:
+            response = await client.get("items")
+        assert server.count("GET") == 2
+    assert len(response.data["items"]) == 501
+
+
 async def test_get_cut_mid_body_is_retried_then_raises() -> None:
     """Retries a GET whose body was cut short, then raises ConnectionError saying so."""
     async with serve(half_body()) as server:
