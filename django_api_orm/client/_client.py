@@ -420,6 +420,7 @@ class AsyncServiceClient:
                         url=str(request.url),
                         attempts=retry + 1,
                         timeout=self._timeout,
+                        replayable=replayable,
                         secrets=self._secrets,
                     ) from error
                 if exchange.wait is not None:

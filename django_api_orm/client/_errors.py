@@ -29,6 +29,7 @@ from django_api_orm.exceptions import (
     TransportError,
 )
 
+from ._retry import never_sent
 from ._secrets import scrub
 from ._urls import redact_url
 
@@ -81,9 +82,15 @@ def transport_error(
     url: str,
     attempts: int,
     timeout: float,
+    replayable: bool = True,
     secrets: Iterable[str] = (),
 ) -> TransportError:
-    """Return our ``ConnectionError`` or ``TimeoutError`` for an attempt that got no answer."""
+    """Return our ``ConnectionError`` or ``TimeoutError`` for an attempt that got no answer.
+
+    ``replayable`` is false for a write that is not retried once it may have
+    left (no idempotency key): unless ``error`` proves it never left, the
+    message then says it may have been processed.
+    """
     tries = f" (after {attempts} attempts)" if attempts > 1 else ""
     cls: type[TransportError]
     if isinstance(error, (httpx.TimeoutException, builtins.TimeoutError)):
@@ -98,6 +105,11 @@ def transport_error(
         cls = ConnectionError
         detail = str(error) or "connection failed"
     message = f"{type(error).__name__}: {detail}{tries}"
+    if not replayable and not never_sent(error):
+        message += (
+            f"; the {method} may have been processed, so it was not sent again "
+            "(with an idempotency_header it would be)"
+        )
     _scrub_chain(error, tuple(secrets))
     result = cls(message, method=method, url=redact_url(url))
     _scrub(result, secrets)

@@ -10,16 +10,16 @@ pool, rebuilt when cancelled requests wedge it (httpcore #1093).
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import ssl
-import zlib
 from asyncio import timeout as _deadline
 from collections.abc import Mapping
 from typing import Final, NamedTuple, TypeAlias
 
 import httpx
 
-from ._body import ERROR_BODY_LIMIT, read_body
+from ._body import ERROR_BODY_LIMIT, UndecodableBody, read_body
 from ._log import logger
 from ._retry import RetryPolicy, parse_retry_after
 from ._urls import Origin
@@ -33,6 +33,22 @@ REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
 CLOSED_MESSAGE: Final = (
     "this AsyncServiceClient has been closed and cannot be reused; create a new one"
 )
+
+
+def require_h2() -> None:
+    """Raise ``ImportError`` naming the package to install when ``h2`` cannot be imported.
+
+    httpx's own message suggests ``httpx[http2]``; h2 is a dependency of this
+    package, so its absence means a broken or trimmed install.
+    """
+    try:
+        importlib.import_module("h2")
+    except ImportError as error:
+        raise ImportError(
+            "http2=True needs the 'h2' package, a dependency of django-api-orm that "
+            "cannot be imported here: install it (pip install h2, or reinstall "
+            "django-api-orm), or pass http2=False"
+        ) from error
 
 
 def ssl_config(verify_ssl: VerifyTypes) -> ssl.SSLContext | bool:
@@ -69,7 +85,7 @@ class Exchange(NamedTuple):
     complete: bool  # False: the body was longer than the limit it was read with
     retry_after: float | None
     wait: float | None  # set: retry after this many seconds; the body was not read
-    undecodable: str | None  # why the Content-Encoding could not be decoded
+    undecodable: str | None  # why the body could not be decoded (its Content-Encoding)
 
 
 class _Pool:
@@ -138,6 +154,8 @@ class Connections:
             max_keepalive_connections=max_keepalive_connections,
         )
         self._ssl = ssl_config(verify_ssl)
+        if http2:
+            require_h2()  # here, when the client is made, rather than at the first request
 
         # Our own gate in front of httpx's pool: waiting here is cheap and
         # fair, while many requests waiting inside httpx's pool degrade it into
@@ -237,8 +255,8 @@ class Connections:
         if limit:
             try:
                 body, complete = await read_body(response, limit)
-            except zlib.error as error:
-                undecodable = f"{headers.get('content-encoding')}: {error}"
+            except UndecodableBody as error:
+                undecodable = str(error)
         return Exchange(
             status_code=status,
             headers=headers,
