@@ -7,12 +7,14 @@ within the origin, for reads only), and what the answer means (JSON under a
 size cap, or one of our exceptions; read in ``_response``). Each attempt goes
 through ``_pool``: how many at once (a semaphore of ``max_connections``), how
 long (a deadline over each whole attempt), and the httpx pool, rebuilt if it
-wedges.
+wedges. One call's attempts, waits and redirects share a ``_call.Call``: the
+deadline over all of them, and the decisions to retry.
 """
 
 from __future__ import annotations
 
 import asyncio
+import builtins
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
@@ -22,15 +24,13 @@ from typing import Any, Final, TypeAlias
 
 import httpx
 
-from ._errors import (
-    TRANSPORT_ERRORS,
-    redirect_error,
-    status_error,
-    transport_error,
-)
+from ._budget import DEFAULT_RETRY_BUDGET, RetryBudget
+from ._call import READ_METHODS, Call, redirect_target
+from ._errors import TRANSPORT_ERRORS, deadline_error, status_error, transport_error
 from ._headers import default_headers
 from ._log import install_log_filters, logger
-from ._pool import CLOSED_MESSAGE, REDIRECT_STATUSES, Connections, Exchange, VerifyTypes
+from ._options import check_options, default_deadline
+from ._pool import CLOSED_MESSAGE, REDIRECT_STATUSES, Connections, VerifyTypes
 from ._response import APIResponse, error_body, to_response
 from ._retry import IDEMPOTENT_METHODS, RetryPolicy
 from ._urls import (
@@ -40,7 +40,6 @@ from ._urls import (
     normalise_base_url,
     origin_of,
     redact_url,
-    resolve_redirect,
     strip_credentials,
 )
 
@@ -49,8 +48,6 @@ __all__ = ["AsyncServiceClient", "QueryParams", "VerifyTypes"]
 #: Query parameters: a mapping, or (key, value) pairs sent in their order.
 QueryParams: TypeAlias = Mapping[str, Any] | Sequence[tuple[str, Any]]
 
-_READ_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
-_MAX_REDIRECTS: Final = 10
 _JSON_HEADERS: Final = {"Content-Type": "application/json"}
 
 
@@ -158,26 +155,24 @@ class AsyncServiceClient:
         auth_scheme: str = "Bearer",
         idempotency_header: str | None = None,
         max_response_bytes: int = 50 * 2**20,
+        deadline: float | None = None,
+        retry_budget: int | None = DEFAULT_RETRY_BUDGET,
     ) -> None:
         """Initialize the async service client; the parameters are described on the class."""
         self._base_url = normalise_base_url(base_url)
         origin = origin_of(self._base_url)
         assert origin is not None  # normalise_base_url checked it
         self._origin: Origin = origin
-        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
-            raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
-        if not isinstance(max_retries, int) or max_retries < 0:
-            raise ValueError(f"max_retries must be an int >= 0, got {max_retries!r}")
-        if not isinstance(retry_delay, (int, float)) or retry_delay < 0:
-            raise ValueError(f"retry_delay must be a number of seconds >= 0, got {retry_delay!r}")
-        if not isinstance(max_connections, int) or max_connections < 1:
-            raise ValueError(f"max_connections must be an int >= 1, got {max_connections!r}")
-        if not isinstance(max_keepalive_connections, int) or max_keepalive_connections < 0:
-            raise ValueError(
-                f"max_keepalive_connections must be an int >= 0, got {max_keepalive_connections!r}"
-            )
-        if not isinstance(max_response_bytes, int) or max_response_bytes < 1:
-            raise ValueError(f"max_response_bytes must be an int >= 1, got {max_response_bytes!r}")
+        check_options(
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_delay=retry_delay,
+            max_connections=max_connections,
+            max_keepalive_connections=max_keepalive_connections,
+            max_response_bytes=max_response_bytes,
+            deadline=deadline,
+            retry_budget=retry_budget,
+        )
         self._timeout = float(timeout)
         self._http2 = bool(http2)
         self._follow_redirects = bool(follow_redirects)
@@ -186,6 +181,10 @@ class AsyncServiceClient:
         self._max_response_bytes = max_response_bytes
         self._retry = RetryPolicy(max_retries=max_retries, retry_delay=float(retry_delay))
         self._idempotency_header = idempotency_header or None
+        self._deadline = (
+            float(deadline) if deadline else default_deadline(self._timeout, self._retry)
+        )
+        self._budget = RetryBudget(retry_budget) if retry_budget is not None else None
 
         # Built once: every request reuses these objects.
         common_headers = default_headers(headers, auth_token=auth_token, auth_scheme=auth_scheme)
@@ -200,7 +199,6 @@ class AsyncServiceClient:
             max_connections=max_connections,
             max_keepalive_connections=max_keepalive_connections,
             max_response_bytes=max_response_bytes,
-            retry=self._retry,
         )
         install_log_filters()
 
@@ -225,7 +223,8 @@ class AsyncServiceClient:
         auth = f", auth_scheme={self._auth_scheme!r}" if self._auth_scheme else ""
         return (
             f"<{type(self).__name__} base_url={strip_credentials(self._base_url)!r}, "
-            f"http2={self._http2}, timeout={self._timeout:g}, max_retries={self._max_retries}, "
+            f"http2={self._http2}, timeout={self._timeout:g}, deadline={self._deadline:g}, "
+            f"max_retries={self._max_retries}, "
             f"max_connections={self._max_connections}{auth}"
             f"{', closed' if self._connections.closed else ''}>"
         )
@@ -390,9 +389,15 @@ class AsyncServiceClient:
             replayable = True
         if params:
             url = add_query(url, params)
-        follow = self._follow_redirects and method in _READ_METHODS
-
-        retry = 0
+        follow = self._follow_redirects and method in READ_METHODS
+        call = Call(
+            method=method,
+            replayable=replayable,
+            policy=self._retry,
+            budget=self._budget,
+            timeout=self._timeout,
+            deadline=self._deadline,
+        )
         hops = 0
         while True:
             # Built once per URL: a retry resends the same request, with the
@@ -400,33 +405,44 @@ class AsyncServiceClient:
             request = self._connections.build_request(method, url, content=content, headers=headers)
             while True:
                 try:
-                    exchange = await self._connections.attempt(
-                        request, retry=retry if replayable else None, follow=follow
-                    )
+                    if call.expired():
+                        raise builtins.TimeoutError  # before a redirect or a retry
+                    call.attempts += 1
+                    exchange = await self._connections.attempt(request, call=call, follow=follow)
                 except TRANSPORT_ERRORS as error:
-                    if self._retry.may_retry_error(error, replayable=replayable, retry=retry):
-                        wait = self._retry.backoff(retry)
+                    timed_out = isinstance(error, (httpx.TimeoutException, builtins.TimeoutError))
+                    if timed_out and call.expired():
+                        raise deadline_error(
+                            method=method,
+                            url=str(request.url),
+                            deadline=self._deadline,
+                            attempts=call.attempts,
+                            timeout=self._timeout,
+                            secrets=self._secrets,
+                        ) from error
+                    wait, not_retried = call.error_wait(error)
+                    if wait is not None:
                         self._log_retry(request, type(error).__name__, wait)
-                        retry += 1
                         await asyncio.sleep(wait)
                         continue
                     raise transport_error(
                         error,
                         method=method,
                         url=str(request.url),
-                        attempts=retry + 1,
+                        attempts=call.retry + 1,
                         timeout=self._timeout,
+                        not_retried=not_retried,
                         secrets=self._secrets,
                     ) from error
                 if exchange.wait is not None:
                     self._log_retry(request, str(exchange.status_code), exchange.wait)
-                    retry += 1
                     await asyncio.sleep(exchange.wait)
                     continue
                 break
 
             status = exchange.status_code
             if 200 <= status < 300:
+                call.succeeded()
                 return to_response(
                     method,
                     exchange,
@@ -434,7 +450,16 @@ class AsyncServiceClient:
                     secrets=self._secrets,
                 )
             if status in REDIRECT_STATUSES:
-                url = self._redirect_target(method, exchange, follow=follow, hops=hops)
+                url = redirect_target(
+                    method=method,
+                    url=exchange.url,
+                    status_code=status,
+                    headers=exchange.headers,
+                    origin=self._origin,
+                    follow=follow,
+                    hops=hops,
+                    secrets=self._secrets,
+                )
                 hops += 1
                 continue
             raise status_error(
@@ -444,38 +469,11 @@ class AsyncServiceClient:
                 headers=exchange.headers,
                 body=error_body(exchange),
                 retry_after=exchange.retry_after,
+                not_retried=exchange.not_retried,
                 secrets=self._secrets,
             )
 
-    # -- redirects and the retry log ------------------------------------------
-
-    def _redirect_target(self, method: str, exchange: Exchange, *, follow: bool, hops: int) -> str:
-        location = exchange.headers.get("location")
-        reason = ""
-        if not follow:
-            reason = (
-                "writes never follow redirects"
-                if method not in _READ_METHODS
-                else "follow_redirects is off"
-            )
-        elif not location:
-            reason = "there is no Location to follow"
-        elif hops >= _MAX_REDIRECTS:
-            reason = f"more than {_MAX_REDIRECTS} redirects"
-        else:
-            target = resolve_redirect(exchange.url, location)
-            if origin_of(target) == self._origin:
-                return target
-            reason = f"redirects are followed only within {self._origin}"
-        raise redirect_error(
-            method=method,
-            url=exchange.url,
-            status_code=exchange.status_code,
-            headers=exchange.headers,
-            location=resolve_redirect(exchange.url, location) if location else None,
-            reason=reason,
-            secrets=self._secrets,
-        )
+    # -- the retry log ----------------------------------------------------------
 
     def _log_retry(self, request: httpx.Request, why: str, wait: float) -> None:
         if logger.isEnabledFor(logging.DEBUG):

@@ -31,6 +31,7 @@ from ._urls import redact_url
 
 __all__ = [
     "TRANSPORT_ERRORS",
+    "deadline_error",
     "invalid_response",
     "redirect_error",
     "status_error",
@@ -66,9 +67,13 @@ def transport_error(
     url: str,
     attempts: int,
     timeout: float,
+    not_retried: str | None = None,
     secrets: Iterable[str] = (),
 ) -> TransportError:
-    """Return our ``ConnectionError`` or ``TimeoutError`` for an attempt that got no answer."""
+    """Return our ``ConnectionError`` or ``TimeoutError`` for an attempt that got no answer.
+
+    ``not_retried`` says why the request was not sent again, if it could have been.
+    """
     tries = f" (after {attempts} attempts)" if attempts > 1 else ""
     cls: type[TransportError]
     if isinstance(error, (httpx.TimeoutException, builtins.TimeoutError)):
@@ -83,6 +88,8 @@ def transport_error(
         cls = ConnectionError
         detail = str(error) or "connection failed"
     message = f"{type(error).__name__}: {detail}{tries}"
+    if not_retried:
+        message = f"{message}; not retried: {not_retried}"
     result = cls(message, method=method, url=redact_url(url))
     _scrub(result, secrets)
     return result
@@ -96,9 +103,13 @@ def status_error(
     headers: Mapping[str, str],
     body: Any,
     retry_after: float | None = None,
+    not_retried: str | None = None,
     secrets: Iterable[str] = (),
 ) -> HTTPStatusError:
-    """Return the exception for a non-2xx answer: 400, 401, 403, 404, 429, 5xx or other."""
+    """Return the exception for a non-2xx answer: 400, 401, 403, 404, 429, 5xx or other.
+
+    ``not_retried`` says why a status that is retried as a rule was not this time.
+    """
     shown = redact_url(url)
     error: HTTPStatusError
     if status_code == 429 or 500 <= status_code <= 599:
@@ -117,8 +128,31 @@ def status_error(
     else:
         other = _BY_STATUS.get(status_code, HTTPStatusError)
         error = other(method=method, url=shown, status_code=status_code, body=body, headers=headers)
+    if not_retried:
+        error.message = f"{error.message}; not retried: {not_retried}"
+        error.args = (error.message,)
     _scrub(error, secrets)
     return error
+
+
+def deadline_error(
+    *,
+    method: str,
+    url: str,
+    deadline: float,
+    attempts: int,
+    timeout: float,
+    secrets: Iterable[str] = (),
+) -> TimeoutError:
+    """Return the ``TimeoutError`` for a call whose deadline passed before an answer came."""
+    made = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+    message = (
+        f"deadline: no answer within the call's {deadline:g} s deadline "
+        f"({made} made, each limited to {timeout:g} s)"
+    )
+    result = TimeoutError(message, method=method, url=redact_url(url))
+    _scrub(result, secrets)
+    return result
 
 
 def redirect_error(
