@@ -89,7 +89,7 @@ def transport_error(
         detail = str(error) or "connection failed"
     message = f"{type(error).__name__}: {detail}{tries}"
     if not_retried:
-        message = f"{message}; not retried: {not_retried}"
+        message = f"{message.rstrip('.')}; not retried: {not_retried}"
     result = cls(message, method=method, url=redact_url(url))
     _scrub(result, secrets)
     return result

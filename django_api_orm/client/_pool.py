@@ -32,6 +32,8 @@ __all__ = ["CLOSED_MESSAGE", "REDIRECT_STATUSES", "Connections", "Exchange", "Ve
 VerifyTypes: TypeAlias = bool | str | os.PathLike[str] | ssl.SSLContext
 
 REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
+#: The share of an attempt's limit that connecting may take.
+CONNECT_SHARE: Final = 0.9
 CLOSED_MESSAGE: Final = (
     "this AsyncServiceClient has been closed and cannot be reused; create a new one"
 )
@@ -190,6 +192,16 @@ class Connections:
                 pool = self._check_pool(pool)
             pool.in_flight += 1
             completed = False
+            # httpx's connect timeout ends just before the attempt's limit, so
+            # a connection that cannot be made raises ConnectTimeout (the
+            # request never left: any method may be retried), not our deadline.
+            limit = min(self._timeout, call.remaining())
+            request.extensions["timeout"] = {
+                "connect": limit * CONNECT_SHARE,
+                "read": self._timeout,
+                "write": self._timeout,
+                "pool": self._timeout,
+            }
             try:
                 # The deadline covers connect, send and the whole body, which
                 # httpx's timeouts (each one socket operation) do not: a server
