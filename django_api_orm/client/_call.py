@@ -12,16 +12,20 @@ before the next attempt, or why there is none.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable, Mapping
+
+import httpx
 
 from django_api_orm.exceptions import HTTPStatusError
 
 from ._budget import RETRY_COST, TIMEOUT_RETRY_COST, RetryBudget
 from ._errors import redirect_error
+from ._log import logger
 from ._retry import RETRY_STATUSES, RetryPolicy, never_sent, server_wait, should_retry, will_repeat
-from ._urls import Origin, origin_of, resolve_redirect
+from ._urls import Origin, origin_of, redact_url, resolve_redirect
 
-__all__ = ["MAX_REDIRECTS", "READ_METHODS", "Call", "redirect_target"]
+__all__ = ["MAX_REDIRECTS", "READ_METHODS", "Call", "log_retry", "redirect_target"]
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_REDIRECTS = 10
@@ -190,3 +194,15 @@ def redirect_target(
         secrets=secrets,
     )
     raise error
+
+
+def log_retry(request: httpx.Request, why: str, wait: float) -> None:
+    """Log at DEBUG that ``request`` failed (``why``) and is retried after ``wait`` seconds."""
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "%s %s: %s, retrying in %.2f s",
+            request.method,
+            redact_url(str(request.url)),
+            why,
+            wait,
+        )

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from json import dumps as _json_dumps
@@ -25,10 +24,10 @@ from typing import Any, Final, TypeAlias
 import httpx
 
 from ._budget import DEFAULT_RETRY_BUDGET, RetryBudget
-from ._call import READ_METHODS, Call, redirect_target
+from ._call import READ_METHODS, Call, log_retry, redirect_target
 from ._errors import TRANSPORT_ERRORS, deadline_error, status_error, transport_error
 from ._headers import default_headers
-from ._log import install_log_filters, logger
+from ._log import install_log_filters
 from ._options import check_options, default_deadline
 from ._pool import CLOSED_MESSAGE, REDIRECT_STATUSES, Connections, VerifyTypes
 from ._response import APIResponse, error_body, to_response
@@ -39,7 +38,6 @@ from ._urls import (
     join_url,
     normalise_base_url,
     origin_of,
-    redact_url,
     strip_credentials,
 )
 
@@ -78,7 +76,7 @@ class AsyncServiceClient:
     timeout : float
         Seconds one attempt may take as a whole: connecting, sending and
         reading the entire body (default: 30.0). Also httpx's per-operation
-        timeout.
+        timeout; connecting may take 90% of it (see *Retries*).
     verify_ssl : bool or str or os.PathLike or ssl.SSLContext
         ``True`` verifies certificates against the default CA store, ``False``
         does not verify, a path names a CA bundle file (or directory) to
@@ -116,16 +114,41 @@ class AsyncServiceClient:
         The largest body accepted, counted after decompression and enforced
         while decompressing (default: 50 MiB). A larger 2xx body raises
         :class:`~django_api_orm.exceptions.InvalidResponseError`.
+    deadline : float or None
+        Seconds one call may take in all: every attempt, backoff, server-asked
+        wait and redirect (default: None, meaning ``3 * timeout`` plus the
+        backoff schedule, 97 s with the defaults). See *Deadline* below.
+    retry_budget : int or None
+        Tokens in the client's retry budget (default: 500); ``None`` rations
+        no retries, ``0`` makes none. See *Retries* below.
 
     Notes
     -----
     **Retries.** GET, HEAD, PUT, DELETE and OPTIONS are retried on connection
     errors, timeouts and the statuses 408, 429, 500, 502, 503 and 504, after
-    an exponential backoff from ``retry_delay`` or the server's
-    ``Retry-After`` (seconds or an HTTP date). A ``Retry-After`` over 60
-    seconds raises at once, with ``retry_after`` on the exception. POST and
-    PATCH are retried only when the connection could not be made (the request
-    never left), or when ``idempotency_header`` is set.
+    an exponential backoff from ``retry_delay`` or the wait the server asks
+    for: ``retry-after-ms`` (milliseconds), else ``Retry-After`` (seconds or
+    an HTTP date). A wait over 60 seconds raises at once, with
+    ``retry_after`` on the exception. ``x-should-retry: true`` makes any
+    status retryable, ``false`` stops even a 503. POST and PATCH are retried
+    only when the connection could not be made (a connect error, or a
+    connect timeout: connecting may take 90% of an attempt's limit, so that
+    it is told apart from a read timeout), or when ``idempotency_header`` is
+    set.
+    Errors that would repeat are never retried: a certificate that fails
+    verification, a TLS handshake that cannot agree, a malformed answer or a
+    header block over 100 KiB. Retries spend the client's budget, a token
+    bucket: 5 tokens per retry after a status, 10 after a timeout or
+    connection error; a call that succeeds gives back what its retries took,
+    or 1. When a retry would overspend it, or should not be made, the error
+    raised says ``not retried`` and why.
+
+    **Deadline.** Each attempt is limited to ``timeout`` or what is left of
+    the call's ``deadline``, whichever is less. A wait that would end past
+    the deadline is not started: the error at hand is raised at once. When
+    the deadline passes during an attempt,
+    :class:`~django_api_orm.exceptions.TimeoutError` names it and the
+    attempts made.
 
     **Event loops.** A client belongs to the event loop it is first used on;
     ``django_api_orm.services`` keeps one per loop. A closed client cannot be
@@ -422,7 +445,7 @@ class AsyncServiceClient:
                         ) from error
                     wait, not_retried = call.error_wait(error)
                     if wait is not None:
-                        self._log_retry(request, type(error).__name__, wait)
+                        log_retry(request, type(error).__name__, wait)
                         await asyncio.sleep(wait)
                         continue
                     raise transport_error(
@@ -435,7 +458,7 @@ class AsyncServiceClient:
                         secrets=self._secrets,
                     ) from error
                 if exchange.wait is not None:
-                    self._log_retry(request, str(exchange.status_code), exchange.wait)
+                    log_retry(request, str(exchange.status_code), exchange.wait)
                     await asyncio.sleep(exchange.wait)
                     continue
                 break
@@ -471,16 +494,4 @@ class AsyncServiceClient:
                 retry_after=exchange.retry_after,
                 not_retried=exchange.not_retried,
                 secrets=self._secrets,
-            )
-
-    # -- the retry log ----------------------------------------------------------
-
-    def _log_retry(self, request: httpx.Request, why: str, wait: float) -> None:
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s %s: %s, retrying in %.2f s",
-                request.method,
-                redact_url(str(request.url)),
-                why,
-                wait,
             )
