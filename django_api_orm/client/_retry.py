@@ -231,11 +231,11 @@ class RetryPolicy:
         ``None`` means do not retry: the status is final (or the server said
         ``x-should-retry: false``), the retries are used up, or the server
         asked for a wait longer than ``max_wait``. ``x-should-retry: true``
-        makes any status retryable.
+        makes any 4xx or 5xx status retryable.
         """
         if should_retry is False or retry >= self.max_retries:
             return None
-        if status_code not in RETRY_STATUSES and should_retry is not True:
+        if status_code not in RETRY_STATUSES and not (should_retry and status_code >= 400):
             return None
         if retry_after is not None:
             return retry_after if retry_after <= self.max_wait else None
