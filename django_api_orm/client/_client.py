@@ -130,12 +130,11 @@ class AsyncServiceClient:
     for: ``retry-after-ms`` (milliseconds), else ``Retry-After`` (seconds or
     an HTTP date). A wait over 60 seconds raises at once, with
     ``retry_after`` on the exception. ``x-should-retry: true`` makes any
-    status retryable, ``false`` stops even a 503. POST and PATCH are retried
+    4xx or 5xx retryable, ``false`` stops even a 503. POST and PATCH are retried
     only when the connection could not be made (a connect error, or a
     connect timeout: connecting may take 90% of an attempt's limit, so that
     it is told apart from a read timeout), or when ``idempotency_header`` is
-    set.
-    Errors that would repeat are never retried: a certificate that fails
+    set. Errors that would repeat are never retried: a certificate that fails
     verification, a TLS handshake that cannot agree, a malformed answer or a
     header block over 100 KiB. Retries spend the client's budget, a token
     bucket: 5 tokens per retry after a status, 10 after a timeout or
@@ -397,7 +396,7 @@ class AsyncServiceClient:
         InvalidResponseError
             For a 2xx body that is not JSON, or is over ``max_response_bytes``.
         ConnectionError, TimeoutError
-            When no answer came after retries.
+            When no answer came after retries, or within the ``deadline``.
         """
         if self._connections.closed:
             raise RuntimeError(CLOSED_MESSAGE)
