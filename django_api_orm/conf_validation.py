@@ -179,9 +179,21 @@ SERVICE_KEYS: Mapping[str, Key] = MappingProxyType(
                 _is_auth_scheme,
             ),
             Key("TIMEOUT", "timeout", "a positive number of seconds", _number(above=0)),
+            Key(
+                "DEADLINE",
+                "deadline",
+                "None or a positive number of seconds",
+                lambda v: v is None or _number(above=0)(v),
+            ),
             Key("HTTP2", "http2", "True or False", lambda v: isinstance(v, bool)),
             Key("MAX_RETRIES", "max_retries", "an integer >= 0", _integer(at_least=0)),
             Key("RETRY_DELAY", "retry_delay", "a number of seconds >= 0", _number(at_least=0)),
+            Key(
+                "RETRY_BUDGET",
+                "retry_budget",
+                "None or an integer >= 0 (tokens)",
+                lambda v: v is None or _integer(at_least=0)(v),
+            ),
             Key("MAX_CONNECTIONS", "max_connections", "an integer >= 1", _integer(at_least=1)),
             Key(
                 "MAX_KEEPALIVE_CONNECTIONS",

@@ -106,7 +106,7 @@ class ConnectionError(TransportError, builtins.ConnectionError):
 
 
 class TimeoutError(TransportError, builtins.TimeoutError):
-    """An attempt took longer than the client's ``timeout``."""
+    """An attempt outlasted the client's ``timeout``, or a call its ``deadline``."""
 
 
 class HTTPStatusError(APIError):

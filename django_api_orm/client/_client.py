@@ -7,13 +7,14 @@ within the origin, for reads only), and what the answer means (JSON under a
 size cap, or one of our exceptions; read in ``_response``). Each attempt goes
 through ``_pool``: how many at once (a semaphore of ``max_connections``), how
 long (a deadline over each whole attempt), and the httpx pool, rebuilt if it
-wedges.
+wedges. One call's attempts, waits and redirects share a ``_call.Call``: the
+deadline over all of them, and the decisions to retry.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
+import builtins
 import uuid
 from collections.abc import Mapping, Sequence
 from json import dumps as _json_dumps
@@ -22,15 +23,13 @@ from typing import Any, Final, TypeAlias
 
 import httpx
 
-from ._errors import (
-    TRANSPORT_ERRORS,
-    redirect_error,
-    status_error,
-    transport_error,
-)
+from ._budget import DEFAULT_RETRY_BUDGET, RetryBudget
+from ._call import READ_METHODS, Call, log_retry, redirect_target
+from ._errors import TRANSPORT_ERRORS, deadline_error, status_error, transport_error
 from ._headers import default_headers
-from ._log import install_log_filters, logger, register_secrets
-from ._pool import CLOSED_MESSAGE, REDIRECT_STATUSES, Connections, Exchange, VerifyTypes
+from ._log import install_log_filters, register_secrets
+from ._options import check_options, default_deadline
+from ._pool import CLOSED_MESSAGE, REDIRECT_STATUSES, Connections, VerifyTypes
 from ._response import APIResponse, error_body, to_response
 from ._retry import IDEMPOTENT_METHODS, RetryPolicy
 from ._secrets import secret_values
@@ -40,8 +39,6 @@ from ._urls import (
     join_url,
     normalise_base_url,
     origin_of,
-    redact_url,
-    resolve_redirect,
     strip_credentials,
 )
 
@@ -50,8 +47,6 @@ __all__ = ["AsyncServiceClient", "QueryParams", "VerifyTypes"]
 #: Query parameters: a mapping, or (key, value) pairs sent in their order.
 QueryParams: TypeAlias = Mapping[str, Any] | Sequence[tuple[str, Any]]
 
-_READ_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
-_MAX_REDIRECTS: Final = 10
 _JSON_HEADERS: Final = {"Content-Type": "application/json"}
 
 
@@ -82,7 +77,7 @@ class AsyncServiceClient:
     timeout : float
         Seconds one attempt may take as a whole: connecting, sending and
         reading the entire body (default: 30.0). Also httpx's per-operation
-        timeout.
+        timeout; connecting may take 90% of it (see *Retries*).
     verify_ssl : bool or str or os.PathLike or ssl.SSLContext
         ``True`` verifies certificates against the default CA store, ``False``
         does not verify, a path names a CA bundle file (or directory) to
@@ -121,16 +116,40 @@ class AsyncServiceClient:
         The largest body accepted, counted after decompression and enforced
         while decompressing (default: 50 MiB). A larger 2xx body raises
         :class:`~django_api_orm.exceptions.InvalidResponseError`.
+    deadline : float or None
+        Seconds one call may take in all: every attempt, backoff, server-asked
+        wait and redirect (default: None, meaning ``3 * timeout`` plus the
+        backoff schedule, 97 s with the defaults). See *Deadline* below.
+    retry_budget : int or None
+        Tokens in the client's retry budget (default: 500); ``None`` rations
+        no retries, ``0`` makes none. See *Retries* below.
 
     Notes
     -----
     **Retries.** GET, HEAD, PUT, DELETE and OPTIONS are retried on connection
     errors, timeouts and the statuses 408, 429, 500, 502, 503 and 504, after
-    an exponential backoff from ``retry_delay`` or the server's
-    ``Retry-After`` (seconds or an HTTP date). A ``Retry-After`` over 60
-    seconds raises at once, with ``retry_after`` on the exception. POST and
-    PATCH are retried only when the connection could not be made (the request
-    never left), or when ``idempotency_header`` is set.
+    an exponential backoff from ``retry_delay`` or the wait the server asks
+    for: ``retry-after-ms`` (milliseconds), else ``Retry-After`` (seconds or
+    an HTTP date). A wait over 60 seconds raises at once, with
+    ``retry_after`` on the exception. ``x-should-retry: true`` makes any
+    4xx or 5xx retryable, ``false`` stops even a 503. POST and PATCH are retried
+    only when the connection could not be made (a connect error, or a
+    connect timeout: connecting may take 90% of an attempt's limit, so that
+    it is told apart from a read timeout), or when ``idempotency_header`` is
+    set. Errors that would repeat are never retried: a certificate that fails
+    verification, a TLS handshake that cannot agree, a malformed answer or a
+    header block over 100 KiB. Retries spend the client's budget, a token
+    bucket: 5 tokens per retry after a status, 10 after a timeout or
+    connection error; a call that succeeds gives back what its retries took,
+    or 1. When a retry would overspend it, or should not be made, the error
+    raised says ``not retried`` and why.
+
+    **Deadline.** Each attempt is limited to ``timeout`` or what is left of
+    the call's ``deadline``, whichever is less. A wait that would end past
+    the deadline is not started: the error at hand is raised at once. When
+    the deadline passes during an attempt,
+    :class:`~django_api_orm.exceptions.TimeoutError` names it and the
+    attempts made.
 
     **Event loops.** A client belongs to the event loop it is first used on;
     ``django_api_orm.services`` keeps one per loop. A closed client cannot be
@@ -160,26 +179,24 @@ class AsyncServiceClient:
         auth_scheme: str = "Bearer",
         idempotency_header: str | None = None,
         max_response_bytes: int = 50 * 2**20,
+        deadline: float | None = None,
+        retry_budget: int | None = DEFAULT_RETRY_BUDGET,
     ) -> None:
         """Initialize the async service client; the parameters are described on the class."""
         self._base_url = normalise_base_url(base_url)
         origin = origin_of(self._base_url)
         assert origin is not None  # normalise_base_url checked it
         self._origin: Origin = origin
-        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
-            raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
-        if not isinstance(max_retries, int) or max_retries < 0:
-            raise ValueError(f"max_retries must be an int >= 0, got {max_retries!r}")
-        if not isinstance(retry_delay, (int, float)) or retry_delay < 0:
-            raise ValueError(f"retry_delay must be a number of seconds >= 0, got {retry_delay!r}")
-        if not isinstance(max_connections, int) or max_connections < 1:
-            raise ValueError(f"max_connections must be an int >= 1, got {max_connections!r}")
-        if not isinstance(max_keepalive_connections, int) or max_keepalive_connections < 0:
-            raise ValueError(
-                f"max_keepalive_connections must be an int >= 0, got {max_keepalive_connections!r}"
-            )
-        if not isinstance(max_response_bytes, int) or max_response_bytes < 1:
-            raise ValueError(f"max_response_bytes must be an int >= 1, got {max_response_bytes!r}")
+        check_options(
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_delay=retry_delay,
+            max_connections=max_connections,
+            max_keepalive_connections=max_keepalive_connections,
+            max_response_bytes=max_response_bytes,
+            deadline=deadline,
+            retry_budget=retry_budget,
+        )
         self._timeout = float(timeout)
         self._http2 = bool(http2)
         self._follow_redirects = bool(follow_redirects)
@@ -188,6 +205,10 @@ class AsyncServiceClient:
         self._max_response_bytes = max_response_bytes
         self._retry = RetryPolicy(max_retries=max_retries, retry_delay=float(retry_delay))
         self._idempotency_header = idempotency_header or None
+        self._deadline = (
+            float(deadline) if deadline else default_deadline(self._timeout, self._retry)
+        )
+        self._budget = RetryBudget(retry_budget) if retry_budget is not None else None
 
         # Built once: every request reuses these objects.
         common_headers = default_headers(headers, auth_token=auth_token, auth_scheme=auth_scheme)
@@ -203,7 +224,6 @@ class AsyncServiceClient:
             max_connections=max_connections,
             max_keepalive_connections=max_keepalive_connections,
             max_response_bytes=max_response_bytes,
-            retry=self._retry,
         )
         install_log_filters()
         register_secrets(self._secrets)
@@ -229,7 +249,8 @@ class AsyncServiceClient:
         auth = f", auth_scheme={self._auth_scheme!r}" if self._auth_scheme else ""
         return (
             f"<{type(self).__name__} base_url={strip_credentials(self._base_url)!r}, "
-            f"http2={self._http2}, timeout={self._timeout:g}, max_retries={self._max_retries}, "
+            f"http2={self._http2}, timeout={self._timeout:g}, deadline={self._deadline:g}, "
+            f"max_retries={self._max_retries}, "
             f"max_connections={self._max_connections}{auth}"
             f"{', closed' if self._connections.closed else ''}>"
         )
@@ -379,7 +400,7 @@ class AsyncServiceClient:
         InvalidResponseError
             For a 2xx body that is not JSON, or is over ``max_response_bytes``.
         ConnectionError, TimeoutError
-            When no answer came after retries.
+            When no answer came after retries, or within the ``deadline``.
         """
         if self._connections.closed:
             raise RuntimeError(CLOSED_MESSAGE)
@@ -394,9 +415,15 @@ class AsyncServiceClient:
             replayable = True
         if params:
             url = add_query(url, params)
-        follow = self._follow_redirects and method in _READ_METHODS
-
-        retry = 0
+        follow = self._follow_redirects and method in READ_METHODS
+        call = Call(
+            method=method,
+            replayable=replayable,
+            policy=self._retry,
+            budget=self._budget,
+            timeout=self._timeout,
+            deadline=self._deadline,
+        )
         hops = 0
         while True:
             # Built once per URL: a retry resends the same request, with the
@@ -404,34 +431,44 @@ class AsyncServiceClient:
             request = self._connections.build_request(method, url, content=content, headers=headers)
             while True:
                 try:
-                    exchange = await self._connections.attempt(
-                        request, retry=retry if replayable else None, follow=follow
-                    )
+                    if call.expired():
+                        raise builtins.TimeoutError  # before a redirect or a retry
+                    call.attempts += 1
+                    exchange = await self._connections.attempt(request, call=call, follow=follow)
                 except TRANSPORT_ERRORS as error:
-                    if self._retry.may_retry_error(error, replayable=replayable, retry=retry):
-                        wait = self._retry.backoff(retry)
-                        self._log_retry(request, type(error).__name__, wait)
-                        retry += 1
+                    timed_out = isinstance(error, (httpx.TimeoutException, builtins.TimeoutError))
+                    if timed_out and call.expired():
+                        raise deadline_error(
+                            method=method,
+                            url=str(request.url),
+                            deadline=self._deadline,
+                            attempts=call.attempts,
+                            timeout=self._timeout,
+                            secrets=self._secrets,
+                        ) from error
+                    wait, not_retried = call.error_wait(error)
+                    if wait is not None:
+                        log_retry(request, type(error).__name__, wait)
                         await asyncio.sleep(wait)
                         continue
                     raise transport_error(
                         error,
                         method=method,
                         url=str(request.url),
-                        attempts=retry + 1,
+                        attempts=call.retry + 1,
                         timeout=self._timeout,
-                        replayable=replayable,
+                        not_retried=not_retried,
                         secrets=self._secrets,
                     ) from error
                 if exchange.wait is not None:
-                    self._log_retry(request, str(exchange.status_code), exchange.wait)
-                    retry += 1
+                    log_retry(request, str(exchange.status_code), exchange.wait)
                     await asyncio.sleep(exchange.wait)
                     continue
                 break
 
             status = exchange.status_code
             if 200 <= status < 300:
+                call.succeeded()
                 return to_response(
                     method,
                     exchange,
@@ -439,7 +476,16 @@ class AsyncServiceClient:
                     secrets=self._secrets,
                 )
             if status in REDIRECT_STATUSES:
-                url = self._redirect_target(method, exchange, follow=follow, hops=hops)
+                url = redirect_target(
+                    method=method,
+                    url=exchange.url,
+                    status_code=status,
+                    headers=exchange.headers,
+                    origin=self._origin,
+                    follow=follow,
+                    hops=hops,
+                    secrets=self._secrets,
+                )
                 hops += 1
                 continue
             raise status_error(
@@ -449,45 +495,6 @@ class AsyncServiceClient:
                 headers=exchange.headers,
                 body=error_body(exchange),
                 retry_after=exchange.retry_after,
+                not_retried=exchange.not_retried,
                 secrets=self._secrets,
-            )
-
-    # -- redirects and the retry log ------------------------------------------
-
-    def _redirect_target(self, method: str, exchange: Exchange, *, follow: bool, hops: int) -> str:
-        location = exchange.headers.get("location")
-        reason = ""
-        if not follow:
-            reason = (
-                "writes never follow redirects"
-                if method not in _READ_METHODS
-                else "follow_redirects is off"
-            )
-        elif not location:
-            reason = "there is no Location to follow"
-        elif hops >= _MAX_REDIRECTS:
-            reason = f"more than {_MAX_REDIRECTS} redirects"
-        else:
-            target = resolve_redirect(exchange.url, location)
-            if origin_of(target) == self._origin:
-                return target
-            reason = f"redirects are followed only within {self._origin}"
-        raise redirect_error(
-            method=method,
-            url=exchange.url,
-            status_code=exchange.status_code,
-            headers=exchange.headers,
-            location=resolve_redirect(exchange.url, location) if location else None,
-            reason=reason,
-            secrets=self._secrets,
-        )
-
-    def _log_retry(self, request: httpx.Request, why: str, wait: float) -> None:
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s %s: %s, retrying in %.2f s",
-                request.method,
-                redact_url(str(request.url)),
-                why,
-                wait,
             )

@@ -29,12 +29,12 @@ from django_api_orm.exceptions import (
     TransportError,
 )
 
-from ._retry import never_sent
 from ._secrets import scrub
 from ._urls import redact_url
 
 __all__ = [
     "TRANSPORT_ERRORS",
+    "deadline_error",
     "invalid_response",
     "redirect_error",
     "status_error",
@@ -82,14 +82,13 @@ def transport_error(
     url: str,
     attempts: int,
     timeout: float,
-    replayable: bool = True,
+    not_retried: str | None = None,
     secrets: Iterable[str] = (),
 ) -> TransportError:
     """Return our ``ConnectionError`` or ``TimeoutError`` for an attempt that got no answer.
 
-    ``replayable`` is false for a write that is not retried once it may have
-    left (no idempotency key): unless ``error`` proves it never left, the
-    message then says it may have been processed.
+    ``not_retried`` says why the request was not sent again, if it could have been
+    (a write that may have been processed, an error that would repeat).
     """
     tries = f" (after {attempts} attempts)" if attempts > 1 else ""
     cls: type[TransportError]
@@ -105,11 +104,8 @@ def transport_error(
         cls = ConnectionError
         detail = str(error) or "connection failed"
     message = f"{type(error).__name__}: {detail}{tries}"
-    if not replayable and not never_sent(error):
-        message += (
-            f"; the {method} may have been processed, so it was not sent again "
-            "(with an idempotency_header it would be)"
-        )
+    if not_retried:
+        message = f"{message.rstrip('.')}; not retried: {not_retried}"
     _scrub_chain(error, tuple(secrets))
     result = cls(message, method=method, url=redact_url(url))
     _scrub(result, secrets)
@@ -124,9 +120,13 @@ def status_error(
     headers: Mapping[str, str],
     body: Any,
     retry_after: float | None = None,
+    not_retried: str | None = None,
     secrets: Iterable[str] = (),
 ) -> HTTPStatusError:
-    """Return the exception for a non-2xx answer: 400, 401, 403, 404, 429, 5xx or other."""
+    """Return the exception for a non-2xx answer: 400, 401, 403, 404, 429, 5xx or other.
+
+    ``not_retried`` says why a status that is retried as a rule was not this time.
+    """
     shown = redact_url(url)
     error: HTTPStatusError
     if status_code == 429 or 500 <= status_code <= 599:
@@ -145,8 +145,31 @@ def status_error(
     else:
         other = _BY_STATUS.get(status_code, HTTPStatusError)
         error = other(method=method, url=shown, status_code=status_code, body=body, headers=headers)
+    if not_retried:
+        error.message = f"{error.message}; not retried: {not_retried}"
+        error.args = (error.message,)
     _scrub(error, secrets)
     return error
+
+
+def deadline_error(
+    *,
+    method: str,
+    url: str,
+    deadline: float,
+    attempts: int,
+    timeout: float,
+    secrets: Iterable[str] = (),
+) -> TimeoutError:
+    """Return the ``TimeoutError`` for a call whose deadline passed before an answer came."""
+    made = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+    message = (
+        f"deadline: no answer within the call's {deadline:g} s deadline "
+        f"({made} made, each limited to {timeout:g} s)"
+    )
+    result = TimeoutError(message, method=method, url=redact_url(url))
+    _scrub(result, secrets)
+    return result
 
 
 def redirect_error(

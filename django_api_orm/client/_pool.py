@@ -3,8 +3,9 @@
 :class:`AsyncServiceClient` decides policy: which URL, whether to retry, whether
 to follow a redirect, what an answer means. :class:`Connections` does the
 sending: it lets ``max_connections`` attempts in at once, bounds each whole
-attempt by one deadline, reads the body under the size cap, and owns the httpx
-pool, rebuilt when cancelled requests wedge it (httpcore #1093).
+attempt by ``timeout`` and by what is left of the call's deadline, reads the
+body under the size cap, and owns the httpx pool, rebuilt when cancelled
+requests wedge it (httpcore #1093).
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ import importlib
 import os
 import ssl
 from asyncio import timeout as _deadline
+from asyncio import timeout_at as _deadline_at
 from collections.abc import Mapping
 from typing import Final, NamedTuple, TypeAlias
 
 import httpx
 
 from ._body import ERROR_BODY_LIMIT, UndecodableBody, read_body
+from ._call import Call
 from ._log import logger
-from ._retry import RetryPolicy, parse_retry_after
 from ._urls import Origin
 
 __all__ = ["CLOSED_MESSAGE", "REDIRECT_STATUSES", "Connections", "Exchange", "VerifyTypes"]
@@ -30,6 +32,8 @@ __all__ = ["CLOSED_MESSAGE", "REDIRECT_STATUSES", "Connections", "Exchange", "Ve
 VerifyTypes: TypeAlias = bool | str | os.PathLike[str] | ssl.SSLContext
 
 REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
+#: The share of an attempt's limit that connecting may take.
+CONNECT_SHARE: Final = 0.9
 CLOSED_MESSAGE: Final = (
     "this AsyncServiceClient has been closed and cannot be reused; create a new one"
 )
@@ -86,6 +90,7 @@ class Exchange(NamedTuple):
     retry_after: float | None
     wait: float | None  # set: retry after this many seconds; the body was not read
     undecodable: str | None  # why the body could not be decoded (its Content-Encoding)
+    not_retried: str | None = None  # why a status retried as a rule is not this time
 
 
 class _Pool:
@@ -124,8 +129,6 @@ class Connections:
         As :class:`~django_api_orm.client.AsyncServiceClient` takes them.
     max_response_bytes : int
         The largest 2xx body read.
-    retry : RetryPolicy
-        Decides whether a transient status is retried, so its body is not read.
     """
 
     def __init__(
@@ -139,13 +142,11 @@ class Connections:
         max_connections: int,
         max_keepalive_connections: int,
         max_response_bytes: int,
-        retry: RetryPolicy,
     ) -> None:
         self._origin = origin
         self._timeout = timeout
         self._http2 = http2
         self._max_response_bytes = max_response_bytes
-        self._retry = retry
         # Built once: every pool reuses these objects.
         self._headers = headers
         self._httpx_timeout = httpx.Timeout(timeout)
@@ -192,14 +193,16 @@ class Connections:
 
     # -- one attempt ----------------------------------------------------------
 
-    async def attempt(self, request: httpx.Request, *, retry: int | None, follow: bool) -> Exchange:
-        """Send ``request`` once and read its answer, within one ``timeout``.
+    async def attempt(self, request: httpx.Request, *, call: Call, follow: bool) -> Exchange:
+        """Send ``request`` once and read its answer, within ``timeout`` and ``call``'s deadline.
 
-        ``retry`` is the number of retries made so far, or ``None`` when a
-        transient status must not be retried (a write without an idempotency
-        key): it decides whether the body of a 503 is worth reading.
+        ``call`` decides whether a transient status is retried, so whether the
+        body of a 503 is worth reading. Waiting for a free slot counts against
+        the call's deadline; when it passes, the builtin ``TimeoutError`` is raised.
         """
-        async with self._semaphore:
+        # Outer: the call's deadline, over the wait for a slot and the attempt.
+        # Inner: the attempt's own timeout. Whichever ends first ends the attempt.
+        async with _deadline_at(call.ends), self._semaphore:
             if self._closed:
                 raise RuntimeError(CLOSED_MESSAGE)
             pool = self._pool
@@ -207,6 +210,16 @@ class Connections:
                 pool = self._check_pool(pool)
             pool.in_flight += 1
             completed = False
+            # httpx's connect timeout ends just before the attempt's limit, so
+            # a connection that cannot be made raises ConnectTimeout (the
+            # request never left: any method may be retried), not our deadline.
+            limit = min(self._timeout, call.remaining())
+            request.extensions["timeout"] = {
+                "connect": limit * CONNECT_SHARE,
+                "read": self._timeout,
+                "write": self._timeout,
+                "pool": self._timeout,
+            }
             try:
                 # The deadline covers connect, send and the whole body, which
                 # httpx's timeouts (each one socket operation) do not: a server
@@ -220,7 +233,7 @@ class Connections:
                     if "set-cookie" in response.headers:
                         pool.client.cookies.extract_cookies(response)
                     try:
-                        exchange = await self._read(response, retry=retry, follow=follow)
+                        exchange = await self._read(response, call=call, follow=follow)
                     finally:
                         # Always release the connection, also for answers we
                         # discard (a retried 503, a redirect).
@@ -237,18 +250,16 @@ class Connections:
                     # have left a connection behind (see _check_pool).
                     self._check_pool(pool)
 
-    async def _read(self, response: httpx.Response, *, retry: int | None, follow: bool) -> Exchange:
+    async def _read(self, response: httpx.Response, *, call: Call, follow: bool) -> Exchange:
         status = response.status_code
         headers = response.headers
-        retry_after = None
-        wait = None
+        retry_after = wait = None
+        not_retried = None
         limit = 0  # 0: do not read the body
         if 200 <= status < 300:
             limit = self._max_response_bytes
         elif not (follow and status in REDIRECT_STATUSES):
-            retry_after = parse_retry_after(headers.get("retry-after"))
-            if retry is not None:
-                wait = self._retry.status_wait(status, retry_after, retry)
+            retry_after, wait, not_retried = call.status_wait(status, headers)
             if wait is None:
                 limit = min(self._max_response_bytes, ERROR_BODY_LIMIT)
         body, complete, undecodable = b"", True, None
@@ -267,6 +278,7 @@ class Connections:
             retry_after=retry_after,
             wait=wait,
             undecodable=undecodable,
+            not_retried=not_retried,
         )
 
     # -- the pool that may wedge ---------------------------------------------

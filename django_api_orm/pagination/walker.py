@@ -134,7 +134,7 @@ class PageWalker:
         if not honoured:
             # The server pages by another size than asked, so the page computed from
             # ours does not start at the row we want: its own first page tells more.
-            found = await self._restart(low)
+            found = await self._restart(low, page_size)
             if found is None:
                 return
             start, page_size, page, first_params = found
@@ -258,33 +258,39 @@ class PageWalker:
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _restart(self, low: int) -> tuple[int, int, Page, Params] | None:
+    async def _restart(self, low: int, size: int) -> tuple[int, int, Page, Params] | None:
         """Return ``(start, size, page, params)`` of the first page to walk from to reach
-        row ``low`` on a server that pages by its own size, or ``None`` when ``low``
-        is past the end.
+        row ``low`` when the page planned at ``size`` did not prove to hold it, or
+        ``None`` when ``low`` is past the end.
 
-        The server's first page, asked for without a size, shows its own page size
-        (a full page with a ``next`` link); a positional style then asks for the
-        page holding ``low`` at that size, and keeps it only if it proves to hold
-        those rows. Otherwise the walk starts from the first page.
+        A first page of one row shows the total (is ``low`` past the end?) and
+        whether the server honours the size at all: one that ignores it sends its
+        own page size, and a positional style then asks for the page holding
+        ``low`` at that size, kept only if it proves to hold those rows.
+        Otherwise the walk starts from the first page.
         """
-        page = await self.fetch(self.params)
+        params = self._page(0, 1)
+        page = await self.fetch(params)
         self.count = page.count
         if page.count is not None and low >= page.count:
             return None
         own = len(page.rows)
-        if self.style.positional and page.next and 0 < own <= low:
+        if own <= 1:
+            # One row asked, one sent: the size is honoured; walk at the size planned.
+            params = self._page(0, size)
+            return 0, size, await self.fetch(params), params
+        if self.style.positional and page.next and own <= low:
             start = (low // own) * own
-            params = self._page(start, own)
+            jump = self._page(start, own)
             try:
-                found = await self.fetch(params)
+                found = await self.fetch(jump)
             except HTTPStatusError as exc:
                 if not self.out_of_range(exc):
                     raise
             else:
                 if self._size_honoured(found, start, own):
-                    return start, own, found, params
-        return 0, max(own, 1), page, self.params
+                    return start, own, found, jump
+        return 0, own, page, params
 
     def _size_honoured(self, page: Page, start: int, size: int) -> bool:
         """Tell whether ``page`` provably holds the rows from ``start``, ``size`` per page."""

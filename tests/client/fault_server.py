@@ -28,6 +28,11 @@ Routes (also served below ``/api/``)
 ``/no-content``, ``/empty``      204, and 200 with an empty body
 ``/big?bytes=N``                 200 with a JSON string N bytes long
 ``/state/{key}``                 what the routes above recorded under ``key``
+``/hinted/{key}?fail=N&status=S&h_NAME=VALUE``
+                                 any method; the first N requests answer S (503 by default)
+                                 with a header NAME: VALUE per ``h_`` parameter, then 200
+                                 ``{"attempts": n, "times": [...]}``, the server's
+                                 monotonic time of each request
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ _keys: defaultdict[str, list[str | None]] = defaultdict(list)
 _active: defaultdict[str, int] = defaultdict(int)
 _peak: defaultdict[str, int] = defaultdict(int)
 _ports: defaultdict[str, list[int]] = defaultdict(list)
+_times: defaultdict[str, list[float]] = defaultdict(list)
 
 
 @cache
@@ -233,5 +239,18 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
                 "ports": _ports[arg],
             },
         )
+    elif route == "hinted":
+        await _read_body(receive)
+        _attempts[arg] += 1
+        _times[arg].append(time.monotonic())
+        if _attempts[arg] <= int(query.get("fail", "1")):
+            extra = [
+                (name[2:].encode(), value.encode())
+                for name, value in query.items()
+                if name.startswith("h_")
+            ]
+            await _json(send, int(query.get("status", "503")), {"detail": "hinted"}, headers=extra)
+        else:
+            await _json(send, 200, {"attempts": _attempts[arg], "times": _times[arg]})
     else:
         await _json(send, 404, {"detail": "Not found."})

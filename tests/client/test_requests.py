@@ -183,13 +183,17 @@ async def test_custom_headers_override_defaults_but_not_the_token() -> None:
 
 
 async def test_timeout_is_applied_to_httpx() -> None:
-    """Gives httpx the timeout for connect, read, write and pool."""
+    """Gives httpx the timeout for read, write and pool, and 90% of it to connect.
+
+    Connecting ends before the attempt's own deadline, so a connection that
+    cannot be made raises ConnectTimeout, which any method may retry.
+    """
     with respx.mock(base_url=API) as router:
         route = router.get("x/").respond(200, json={})
         async with AsyncServiceClient(API, timeout=2.5) as client:
             await client.get("x/")
     timeouts = route.calls.last.request.extensions["timeout"]
-    assert timeouts == {"connect": 2.5, "read": 2.5, "write": 2.5, "pool": 2.5}
+    assert timeouts == {"connect": 2.25, "read": 2.5, "write": 2.5, "pool": 2.5}
 
 
 async def test_idempotency_key_on_writes_only() -> None:

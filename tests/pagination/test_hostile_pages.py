@@ -77,16 +77,19 @@ async def test_prefetching_iterator_reads_every_row_once(
 
 async def test_default_size_slice_finds_the_servers_own_page(hostile: LinkService) -> None:
     """[23:24] asks page 24 of one row; the server ignores the size, so that page does
-    not exist. Its first page shows its own size (10), and row 24 is on its page 3."""
+    not exist. Its first page, asked for one row, sends 10: row 24 is on its page 3."""
     assert await pks(DefaultSizeRow.objects.all()[23:24]) == [24]
     assert await pks(DefaultSizeRow.objects.all()[3:4]) == [4]  # on the first page itself
-    api = f"GET /{hostile.key}/api/default-size/"
+    assert await pks(Item.objects.all()[30:31]) == []  # past the end of an honest list
+    api = f"GET /{hostile.key}/api"
     assert lists(hostile) == [
-        f"{api}?page=24&page_size=1",
-        api,
-        f"{api}?page=3&page_size=10",
-        f"{api}?page=4&page_size=1",
-        api,
+        f"{api}/default-size/?page=24&page_size=1",
+        f"{api}/default-size/?page_size=1",
+        f"{api}/default-size/?page=3&page_size=10",
+        f"{api}/default-size/?page=4&page_size=1",
+        f"{api}/default-size/?page_size=1",
+        f"{api}/items/?page=31&page_size=1",
+        f"{api}/items/?page_size=1",  # one row and count=25: row 30 is past the end
     ]
 
 
