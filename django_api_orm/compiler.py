@@ -70,13 +70,6 @@ class Compiler(Generic[M]):
                 check(page.rows)  # a row contradicting a filter: the server ignored it
             return page
 
-        pk_source = opts.pk.source
-
-        def key(row: Any) -> Any:
-            # A row's primary key, for the walker to notice a row sent twice.
-            value = row.get(pk_source) if isinstance(row, dict) else None
-            return value if isinstance(value, (int, str)) else None
-
         return PageWalker(
             fetch,
             dialect.is_page_out_of_range,
@@ -84,7 +77,7 @@ class Compiler(Generic[M]):
             params,
             path=path,
             origin=client.origin,
-            key=key,
+            key=opts.pk.source,  # a row's primary key: the walker notices a row sent twice
         )
 
     async def chunks(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import itertools
+import operator
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -30,7 +31,7 @@ from django_api_orm.exceptions import HTTPStatusError, InvalidResponseError
 from django_api_orm.pagination.styles import Page, PaginationStyle, Params, plan_page_size
 from django_api_orm.urls import origin_of
 
-__all__ = ["Fetch", "OutOfRange", "PageWalker", "RowKey", "plan_page_size"]
+__all__ = ["Fetch", "OutOfRange", "PageWalker", "plan_page_size"]
 
 #: Send one list request (parameters, or a query string taken from ``next``) and
 #: return the parsed page.
@@ -39,13 +40,28 @@ Fetch = Callable[[Params | str], Awaitable[Page]]
 RECENT_LINKS = 32
 #: Tell whether an error answer means "no such page" (the end) rather than a failure.
 OutOfRange = Callable[[HTTPStatusError], bool]
-#: A row's identity (its primary key), or ``None`` when the row has none to compare.
-RowKey = Callable[[Any], Hashable | None]
 
 _RETRY_HINT = (
     "Read it again, order by a key that new rows sort after, or use a provider "
     "endpoint with cursor pagination, which stays consistent while the list changes."
 )
+
+
+def _keys(rows: list[Any], key: str) -> set[Hashable]:
+    """The ``key`` values of ``rows`` that can identify a row (``None`` and
+    unhashable values cannot)."""
+    try:
+        found: set[Hashable] = set(map(operator.itemgetter(key), rows))  # the usual case, fast
+    except (KeyError, TypeError, IndexError):
+        found = set()
+        for row in rows:
+            value = row.get(key) if isinstance(row, dict) else None
+            try:
+                found.add(value)
+            except TypeError:  # a list or an object: not an identity to compare
+                continue
+    found.discard(None)
+    return found
 
 
 def _same_link(query: str) -> tuple[tuple[str, str], ...]:
@@ -54,7 +70,11 @@ def _same_link(query: str) -> tuple[tuple[str, str], ...]:
 
 
 class PageWalker:
-    """Fetch the rows ``[low:high]`` of one list request, page by page."""
+    """Fetch the rows ``[low:high]`` of one list request, page by page.
+
+    ``key`` names the rows' primary key on the wire; with it, a page repeating a
+    row of the page before it raises instead of returning that row twice.
+    """
 
     def __init__(
         self,
@@ -65,7 +85,7 @@ class PageWalker:
         *,
         path: str,
         origin: str,
-        key: RowKey | None = None,
+        key: str | None = None,
     ) -> None:
         self.fetch = fetch
         self.out_of_range = out_of_range
@@ -226,7 +246,7 @@ class PageWalker:
                     f"({self.count}); the pages overlap or repeat. {_RETRY_HINT}"
                 )
             if self.key is not None:
-                keys = {k for k in map(self.key, page.rows) if k is not None}
+                keys = _keys(page.rows, self.key)
                 again = keys & previous
                 if again:
                     shown = ", ".join(sorted(map(repr, again))[:5])
