@@ -120,9 +120,9 @@ def will_repeat(error: BaseException) -> str | None:
     if isinstance(error, httpx.ConnectError):
         for cause in _causes(error):
             if isinstance(cause, ssl.SSLCertVerificationError):
-                return "the server's certificate failed verification, and would again"
+                return "the server's certificate failed verification, and would fail again"
             if type(cause) is ssl.SSLError and getattr(cause, "reason", None) in _TLS_MISMATCH:
-                return "the TLS handshake cannot succeed with this server, and would not again"
+                return "the TLS handshake cannot succeed with this server, and would fail again"
     return None
 
 

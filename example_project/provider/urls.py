@@ -1,6 +1,7 @@
 """Routes of the provider, mounted under /api/ (see views.py for the list)."""
 
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from . import views
@@ -15,6 +16,8 @@ router.register("books-plain", views.BookPlainViewSet, basename="book-plain")
 router.register("books-links", views.BookLinkHeaderViewSet, basename="book-links")
 
 urlpatterns = [
+    # The OpenAPI 3 schema of every route below (drf-spectacular), as NetBox serves its own.
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "authors/<int:author_pk>/books/",
         views.AuthorBookList.as_view(),
