@@ -61,6 +61,10 @@ class BaseDialect:
     #: Pagination settings this dialect's providers use unless ``PAGINATION`` says
     #: otherwise (``{"STYLE": "limit_offset", ...}``).
     default_pagination: ClassVar[Mapping[str, Any]] = {}
+    #: Query parameters that are never filters (pages, formats), for ``read_param()``.
+    non_filter_params: ClassVar[frozenset[str]] = frozenset(
+        {"page", "page_size", "per_page", "limit", "offset", "cursor", "format", "search"}
+    )
 
     # --- filters ------------------------------------------------------------
 
@@ -182,6 +186,25 @@ class BaseDialect:
     def encode_query(self, params: Params) -> str:
         """Return ``params`` as a query string, byte for byte what is sent."""
         return "&".join(f"{quote(k, safe='')}={quote(v, safe=',:')}" for k, v in params)
+
+    def read_param(self, name: str) -> tuple[str, str, bool] | None:
+        """Read a documented query parameter back as ``(field path, lookup, negated)``.
+
+        The reverse of ``lookup_param()``, for ``manage.py inspectapi``: ``price__lt``
+        is ``("price", "lt", False)``, ``title`` is ``("title", "exact", False)``. Return
+        ``None`` for a parameter that is no filter: the ordering and search parameters
+        and the pagination styles' own (``page``, ``page_size``, ``limit``, ``offset``,
+        ``cursor``...). By default the last ``__`` part is the lookup when the ORM knows
+        it, and nothing is negated (an exclusion filter is the provider's own name).
+        """
+        from django_api_orm.models.lookups import LOOKUPS
+
+        if name in self.non_filter_params or name in (self.ordering_param, self.search_param):
+            return None
+        path, sep, last = name.rpartition("__")
+        if sep and path and last in LOOKUPS:
+            return path, last, False
+        return name, "exact", False
 
     # --- pages --------------------------------------------------------------
 

@@ -81,6 +81,18 @@ class NetBoxDialect(DRFDialect):
     negates_filters = True
     search_param: ClassVar[str | None] = "q"
     default_pagination: ClassVar[Mapping[str, Any]] = {"STYLE": "limit_offset", "PAGE_SIZE": 100}
+    non_filter_params: ClassVar[frozenset[str]] = frozenset(
+        {
+            *DRFDialect.non_filter_params,
+            "brief",
+            "fields",
+            "omit",
+            "exclude",
+            "created_by_request",
+            "updated_by_request",
+            "modified_by_request",
+        }
+    )
 
     # --- filters ------------------------------------------------------------
 
@@ -172,6 +184,32 @@ class NetBoxDialect(DRFDialect):
             f"key by its primary key ({names[0]}=..., sent as {parts[0]}_id) or its slug "
             f"({names[0]}__slug=..., sent as {parts[0]}=...), not by other fields."
         )
+
+    def read_param(self, name: str) -> tuple[str, str, bool] | None:
+        """Read a NetBox filter parameter: ``name__ic`` is ``("name", "icontains", False)``,
+        ``name__nic`` its negation, ``site_id`` is ``("site", "exact", False)``. A bare
+        foreign key parameter (``site``, NetBox's slug filter) reads as ``("site",
+        "exact", False)``: ``inspectapi`` tells the two apart by the field. ``__empty``
+        filters, NetBox's ``brief``, ``fields``, ``omit`` and the request-tracking
+        parameters are no lookups the ORM sends as such: ``None``."""
+        if name in self.non_filter_params or name in (self.ordering_param, self.search_param):
+            return None
+        base, sep, suffix = name.rpartition("__")
+        if not sep:
+            base, suffix = name, ""
+        if suffix == "empty":
+            return None
+        lookup: str | None = suffix if suffix in _COMPARISONS else None
+        if lookup is None:
+            for django, (plain, negation) in _TEXT_SUFFIXES.items():
+                if suffix in (plain, negation) and django != "in":
+                    lookup = django
+                    break
+        if lookup is None:
+            return name, "exact", False  # a "__" that is part of the parameter's name
+        if base.endswith("_id") and len(base) > len("_id"):
+            base = base.removesuffix("_id")
+        return base, lookup, suffix in _NEGATIONS
 
     # --- answers ------------------------------------------------------------
 
