@@ -172,7 +172,8 @@ def _kind(
         column.wire_type = "object"
         column.target = model_of(reference)
         if column.target is None:
-            column.comment = f"a nested {reference} (its pk is read): no model was generated for it"
+            column.kind = "JSONField"
+            column.comment = f"a nested {reference}: no model was generated for it; kept as JSON"
         return
     pairs = choices_of(node)
     if pairs is not None:
@@ -215,7 +216,7 @@ def _kind(
         column.kind = "JSONField"
         return
     column.kind = "JSONField"
-    column.comment = f"{kind or 'an untyped'} value: this generator does not map; kept as JSON"
+    column.comment = f"{kind or 'an untyped value'}: no field type maps it; kept as JSON"
 
 
 def _decimal(column: Column, node: Mapping[str, Any]) -> None:
