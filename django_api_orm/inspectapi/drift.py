@@ -51,6 +51,10 @@ def _placeholders(endpoint: str) -> str:
     return re.sub(r"{[^}]*}", "{}", endpoint)
 
 
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[:1] in "AEIOU" else f"a {kind}"
+
+
 def _family(kind: str) -> str:
     return _FAMILIES.get(kind, "any")
 
@@ -127,14 +131,14 @@ def _field_drift(model: type[RemoteModel], spec: ModelSpec) -> list[str]:
             lines.append(
                 f"{name}.{field.name}: a {type(field).__name__}, but the schema now "
                 f"describes '{field.source}' as {column.wire_type or 'another type'} "
-                f"(inspectapi would write a {column.kind})."
+                f"(inspectapi would write {_a(column.kind)})."
             )
     for wire in sorted(spec.required_writable):
         column = spec.columns[wire]
         if wire not in declared and column.name not in opts.path_parents:
             lines.append(
                 f"{name}: the schema requires '{wire}' on create, and the model has no "
-                f"field for it (inspectapi would write a {column.kind})."
+                f"field for it (inspectapi would write {_a(column.kind)})."
             )
     return lines
 
@@ -148,7 +152,9 @@ def _filter_drift(model: type[RemoteModel], spec: ModelSpec) -> list[str]:
     for key, lookups in sorted((opts.filter_fields or {}).items()):
         first, _, rest = key.partition("__")
         column = wire_names.get(first)
-        generated = column.name if column is not None else first
+        if column is None and first not in ("id", "pk"):
+            continue  # a field gone from the schema: reported once, as a field
+        generated = column.name if column is not None else "id"
         path = f"{generated}__{rest}" if rest else generated
         known = set(documented.get(path, ()))
         if {"gte", "lte"} <= known:

@@ -65,9 +65,9 @@ def ruff_problems(source: str, tmp_path: Path) -> str:
     return "\n".join(out)
 
 
-def django_check(source: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    """Run ``manage.py check`` in a subprocess whose settings install an app holding
-    ``source`` as its models module."""
+def django_check(source: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``manage.py check`` (or, given ``args``, that command) in a subprocess whose
+    settings install an app, ``generatedapp``, holding ``source`` as its models."""
     app = tmp_path / "generatedapp"
     app.mkdir()
     (app / "__init__.py").write_text("", encoding="utf-8")
@@ -83,9 +83,11 @@ def django_check(source: str, tmp_path: Path) -> subprocess.CompletedProcess[str
         "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO_ROOT)]),
         "DJANGO_SETTINGS_MODULE": "generated_settings",
     }
+    command = list(args) or ["check"]
     code = (
-        "import django; django.setup(); import generatedapp.models; "
-        "from django.core.management import call_command; call_command('check')"
+        "import sys, django; django.setup(); import generatedapp.models; "
+        "from django.core.management import execute_from_command_line; "
+        f"execute_from_command_line(['manage.py', *{command!r}])"
     )
     return subprocess.run(
         [sys.executable, "-c", code],
