@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django_api_orm import conf
-from django_api_orm.inspectapi.columns import Column, column_for
+from django_api_orm.inspectapi.columns import Column, column_for, q
 from django_api_orm.inspectapi.meta import MetaSpec, read_meta
 from django_api_orm.inspectapi.schema import Endpoint, find_endpoints
 from django_api_orm.services import services
@@ -103,6 +103,9 @@ def build_models(
     found, problems = find_endpoints(schema, base_path(service))
     names, components, notes = _names(found)  # from every route: the same names always
     prefixes = tuple(p.lstrip("/") for p in endpoints)
+    for prefix in prefixes:
+        if not any(e.path.startswith(prefix) for e in found):
+            problems.append(f"{prefix}: no list endpoint starts with it.")
     if prefixes:
         found = [e for e in found if e.path.startswith(prefixes)]
         problems = [p for p in problems if p.split(":", 1)[0].startswith(prefixes)]
@@ -173,6 +176,7 @@ def _model(
         if column.target == name:
             column.target = "self"
         spec.columns[str(wire)] = column
+    _unique_names(spec)
     _primary_key(spec, problems)
     for parent in endpoint.parents:
         if not _parent(spec, parent, named_model, problems):
@@ -189,6 +193,28 @@ def _model(
         ):
             spec.required_writable.add(wire)
     return spec
+
+
+def _unique_names(spec: ModelSpec) -> None:
+    """Rename fields whose names (or a relation's ``<name>_id``) another field takes."""
+    taken: set[str] = set()
+    for column in spec.columns.values():
+        if column.kind in ("ForeignKey", "ManyToManyField"):
+            suffix = "_id" if column.kind == "ForeignKey" else "_ids"
+            if f"{column.name}{suffix}" in {c.name for c in spec.columns.values()}:
+                column.kind, column.target, column.args = "JSONField", None, []
+                column.comment = (
+                    f"kept as JSON: as a relation its {column.name}{suffix} would clash "
+                    "with the field of that name"
+                )
+    for column in spec.columns.values():
+        name, number = column.name, 2
+        while name in taken:
+            name, number = f"{column.name}_{number}", number + 1
+        if name != column.name:
+            column.name = name
+            column.kwargs["source"] = q(column.wire)
+        taken.add(column.name)
 
 
 def _primary_key(spec: ModelSpec, problems: list[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import keyword
 import re
 from collections.abc import Callable, Mapping
@@ -10,7 +11,7 @@ from typing import Any
 
 from django_api_orm.inspectapi.schema import ref_name, resolve
 
-__all__ = ["Column", "choices_of", "column_for", "python_name"]
+__all__ = ["Column", "choices_of", "column_for", "python_name", "q"]
 
 #: ``(type, format)`` → field class, for strings and numbers with a format.
 _FORMATS: dict[tuple[str, str], str] = {
@@ -29,7 +30,10 @@ _DECIMAL = re.compile(r"\\d\{0,(\d+)\}(?:\(\?:\\\.\\d\{0,(\d+)\}\))?")
 _CHOICE = re.compile(r"^\* `([^`]*)` - (.*)$", re.MULTILINE)
 
 #: Names a model field cannot take (the model's own attributes).
-_RESERVED = frozenset({"pk", "objects", "save", "delete", "clean", "refresh_from_db"})
+#: ``fields`` and ``RemoteModel`` would hide the module's names in the class body.
+_RESERVED = frozenset(
+    {"pk", "objects", "save", "delete", "clean", "refresh_from_db", "fields", "RemoteModel"}
+)
 
 
 @dataclass
@@ -45,9 +49,16 @@ class Column:
     #: The model class this relation points to (ForeignKey, ManyToManyField).
     target: str | None = None
     #: The module-level choices constant this field uses, and its pairs.
-    choices: tuple[str, list[tuple[str, str]]] | None = None
+    choices: tuple[str, list[tuple[Any, str]]] | None = None
     #: The OpenAPI type the field was read from, for drift messages.
     wire_type: str = ""
+
+
+def q(text: str) -> str:
+    """Return ``text`` as a string literal, quoted as ``ruff format`` quotes it."""
+    if '"' in text and "'" not in text:
+        return repr(text)
+    return json.dumps(text, ensure_ascii=False)
 
 
 def python_name(wire: str) -> str:
@@ -62,7 +73,7 @@ def python_name(wire: str) -> str:
     return name.rstrip("_") or "field"
 
 
-def choices_of(node: Mapping[str, Any]) -> list[tuple[str, str]] | None:
+def choices_of(node: Mapping[str, Any]) -> list[tuple[Any, str]] | None:
     """Return ``(value, label)`` pairs of an enum, a NetBox ``{value, label}`` object."""
     values = node.get("enum")
     labels: list[Any] | None = None
@@ -79,12 +90,14 @@ def choices_of(node: Mapping[str, Any]) -> list[tuple[str, str]] | None:
     real = [v for v in values if v is not None and v != ""]
     if labels is not None and len(labels) != len(real):
         labels = None
-    pairs: list[tuple[str, str]] = []
+    pairs: list[tuple[Any, str]] = []
     for index, value in enumerate(real):
         label = described.get(str(value))
         if label is None and labels is not None:
             label = str(labels[index])
-        pairs.append((str(value), label or str(value).replace("_", " ").capitalize()))
+        if not isinstance(value, str | int | float | bool):
+            value = str(value)
+        pairs.append((value, label or str(value).replace("_", " ").capitalize()))
     return pairs
 
 
@@ -117,7 +130,7 @@ def column_for(
     node = node if isinstance(node, Mapping) else {}
     column = Column(name=python_name(wire), wire=wire, kind="JSONField")
     if column.name != wire:
-        column.kwargs["source"] = repr(wire)
+        column.kwargs["source"] = q(wire)
     nullable = bool(node.get("nullable")) or bool(
         isinstance(prop, Mapping) and prop.get("nullable")
     )
@@ -146,8 +159,9 @@ def column_for(
 def _default(column: Column, node: Mapping[str, Any]) -> str | None:
     if "default" in node and isinstance(node["default"], str | int | float | bool):
         if column.kind == "DecimalField":
-            return repr(str(node["default"]))
-        return repr(node["default"])
+            return q(str(node["default"]))
+        value = node["default"]
+        return q(value) if isinstance(value, str) else repr(value)
     if column.kind in ("CharField", "TextField", "EmailField", "URLField") and not column.choices:
         return '""'
     if column.kind == "ListField":
@@ -181,7 +195,7 @@ def _kind(
         column.kind = column.kind or "CharField"
         column.choices = (f"{column.name.upper()}_CHOICES", pairs)
         if column.kind == "CharField":
-            column.kwargs["max_length"] = str(max(len(v) for v, _ in pairs) if pairs else 50)
+            column.kwargs["max_length"] = str(max(len(str(v)) for v, _ in pairs))
         column.kwargs["choices"] = column.choices[0]
         return
     fmt = str(node.get("format", ""))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import textwrap
 from collections.abc import Sequence
+from typing import Any
 
 from django_api_orm.inspectapi.build import ModelSpec
-from django_api_orm.inspectapi.columns import Column
+from django_api_orm.inspectapi.columns import Column, q
 
 __all__ = ["render_module"]
 
@@ -41,13 +41,6 @@ HEADER = """\
 # Rename the models and fields as you like; keep source= on a renamed field, since it
 # names the key on the wire.
 """
-
-
-def q(text: str) -> str:
-    """Return ``text`` as a string literal, quoted as ``ruff format`` quotes it."""
-    if '"' in text and "'" not in text:
-        return repr(text)
-    return json.dumps(text, ensure_ascii=False)
 
 
 def call(open_: str, items: Sequence[str], close: str, indent: int) -> str:
@@ -182,7 +175,7 @@ def order_models(models: Sequence[ModelSpec]) -> list[ModelSpec]:
 
 def render_module(models: Sequence[ModelSpec], service: str) -> str:
     """Return the module declaring ``models`` (already in output order)."""
-    constants: dict[str, tuple[tuple[str, str], ...]] = {}
+    constants: dict[str, tuple[tuple[Any, str], ...]] = {}
     for spec in models:
         for column in spec.columns.values():
             if column.choices is None:
