@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django_api_orm import conf
-from django_api_orm.inspectapi.columns import Column, column_for, q
+from django_api_orm.inspectapi.columns import Column, column_for, python_name, q
 from django_api_orm.inspectapi.meta import MetaSpec, read_meta
 from django_api_orm.inspectapi.schema import Endpoint, find_endpoints
 from django_api_orm.services import services
@@ -229,10 +229,11 @@ def _primary_key(spec: ModelSpec, problems: list[str]) -> None:
     if param == "pk" and "pk" not in spec.columns:
         wire = "id"
     column = spec.columns.get(wire)
-    if column is None:
+    if column is None and param is not None:
         spec.comments.append(
             f"The detail route's {{{param}}} is no field of the list items: check the primary key."
         )
+    if column is None:
         return
     if wire == "id" and column.kind == "IntegerField":
         del spec.columns[wire]  # the implicit integer pk every RemoteModel has
@@ -249,6 +250,8 @@ def _parent(spec: ModelSpec, parent: str, named_model: Any, problems: list[str])
     field_name = re.sub(r"_(pk|id)$", "", parent)
     before = endpoint.path[: endpoint.path.index(f"{{{parent}}}")]
     segment = _last_segment(before)
+    if field_name in ("id", "pk", "uuid", "slug", ""):
+        field_name = python_name(_singular(segment))  # asn-ranges/{id}/... → asn_range
     target = named_model(field_name) or named_model(segment) or named_model(_singular(segment))
     column = spec.columns.get(field_name)
     if target is None:

@@ -144,8 +144,10 @@ def find_endpoints(schema: Mapping[str, Any], base_path: str) -> tuple[list[Endp
             continue
         if not any(isinstance(item.get(m), Mapping) for m in _METHODS):
             continue
+        if not path.endswith(("}/", "}")):
+            continue  # an action under a detail route, not a resource
         parent = path[: path.rfind("{")]
-        if parent not in lists and not _PARAM.search(path[path.rfind("}") + 1 :]):
+        if parent not in lists:
             problems.append(f"{path}: a detail route with no list route at {parent!r}; skipped.")
     return endpoints, problems
 

@@ -64,6 +64,7 @@ SCHEMA: dict[str, Any] = {
         "/api/labels/": _list("Label", [_q("page", {"type": "integer"})]),
         "/api/labels/{id}/": _detail("Label", "id"),
         "/api/events/": _list("Event", [], bare=True),
+        "/api/labels/{id}/events/": _list("Event", [], bare=True),
     },
     "components": {
         "schemas": {
@@ -180,3 +181,11 @@ def test_ruff_clean_and_checked(inspection: Inspection, tmp_path: Path) -> None:
     run = django_check(inspection.source, tmp_path)
     assert run.returncode == 0, run.stderr
     assert "ERRORS" not in run.stderr
+
+
+def test_nested_endpoint_under_an_id(inspection: Inspection) -> None:
+    """``labels/{id}/events/``: the parent's foreign key is named from the path."""
+    nested = classes(inspection.source)["LabelsEvents"]
+    assert nested["meta"]["endpoint"] == "labels/{label}/events/"
+    assert nested["fields"]["label"] == ("ForeignKey", ["Label"], {"read_only": "True"})
+    assert inspection.endpoints[inspection.models.index("LabelsEvents")] == "labels/{id}/events/"
