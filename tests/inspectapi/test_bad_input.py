@@ -193,3 +193,8 @@ def test_exit_statuses(tmp_path: Path) -> None:
     assert run.returncode == 1
     assert "not an OpenAPI 3 document (swagger: '2.0' (OpenAPI 2))" in run.stderr
     assert run.stdout == ""
+
+
+def test_unknown_service(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="nope"):
+        call_command("inspectapi", str(_write(tmp_path, provider_schema())), service="nope")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from django_api_orm import conf
 from django_api_orm.inspectapi import SchemaError, drift, generate, load_schema
 
 
@@ -44,8 +46,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         service: str = options["service"]
         try:
+            conf.get_config(service)
             schema = load_schema(options["schema"], service=service)
-        except SchemaError as error:
+        except (SchemaError, ImproperlyConfigured) as error:
             raise CommandError(str(error)) from error
         module = options.get("check")
         if module:
