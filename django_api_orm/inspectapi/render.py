@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django_api_orm.inspectapi.build import ModelSpec
@@ -132,14 +132,18 @@ def _related_names(spec: ModelSpec) -> dict[str, str]:
     return out
 
 
-def _meta(spec: ModelSpec, service: str) -> list[str]:
+def _meta(spec: ModelSpec, service: str, shared: Mapping[tuple[str, ...], str]) -> list[str]:
     meta = spec.meta
     lines = ["    class Meta:", f"        endpoint = {q(spec.meta_endpoint)}"]
     if service != "default":
         lines.append(f"        service = {q(service)}")
     if not meta.filter_fields:
         lines.extend(comment("The schema documents no filter on this endpoint.", 8))
-    lines.append(literal(meta.filter_fields, 8, "filter_fields = "))
+    filters = {
+        key: Code(shared[tuple(lookups)]) if tuple(lookups) in shared else lookups
+        for key, lookups in meta.filter_fields.items()
+    }
+    lines.append(literal(filters, 8, "filter_fields = "))
     if meta.exclude_filters:
         if meta.inferred_excludes:
             lines.extend(comment("Exclusion filters inferred from the name (<filter>__not).", 8))
@@ -151,6 +155,30 @@ def _meta(spec: ModelSpec, service: str) -> list[str]:
     if meta.pagination is not None:
         lines.append(literal(meta.pagination, 8, "pagination = "))
     return lines
+
+
+def _shared_lookups(models: Sequence[ModelSpec]) -> dict[tuple[str, ...], str]:
+    """Name the long lookup lists several filters repeat (NetBox's text filters)."""
+    seen: dict[tuple[str, ...], int] = {}
+    for spec in models:
+        for written in spec.meta.filter_fields.values():
+            if len(written) >= 4:
+                seen[tuple(written)] = seen.get(tuple(written), 0) + 1
+    out: dict[tuple[str, ...], str] = {}
+    for lookups, count in seen.items():
+        if count < 2:
+            continue
+        if "icontains" in lookups:
+            base = "TEXT_LOOKUPS"
+        elif "gt" in lookups:
+            base = "NUMBER_LOOKUPS"
+        else:
+            base = "LOOKUPS"
+        name, number = base, 2
+        while name in out.values():
+            name, number = f"{base}_{number}", number + 1
+        out[lookups] = name
+    return out
 
 
 def order_models(models: Sequence[ModelSpec]) -> list[ModelSpec]:
@@ -192,11 +220,14 @@ def render_module(models: Sequence[ModelSpec], service: str) -> str:
                 constants[name] = value
             column.choices = (name, pairs)
             column.kwargs["choices"] = name
+    shared = _shared_lookups(models)
     out = [HEADER, "from django_api_orm import RemoteModel, fields"]
-    if constants:
+    if constants or shared:
         out.append("")
     for name, known in constants.items():
         out.append(literal(known, 0, f"{name} = "))
+    for lookups, name in shared.items():
+        out.append(literal(list(lookups), 0, f"{name} = "))
     emitted: set[str] = set()
     for spec in models:
         out.extend(["", ""])
@@ -208,7 +239,7 @@ def render_module(models: Sequence[ModelSpec], service: str) -> str:
             lines.extend(_field(column, emitted, spec.name, related))
         if len(lines) > 1:
             lines.append("")
-        lines.extend(_meta(spec, service))
+        lines.extend(_meta(spec, service, shared))
         out.extend(lines)
         emitted.add(spec.name)
     return "\n".join(out) + "\n"

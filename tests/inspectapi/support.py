@@ -104,7 +104,10 @@ def classes(source: str) -> dict[str, dict[str, Any]]:
     """Read the generated classes back: ``{class: {"fields": {name: (kind, args,
     kwargs)}, "meta": {option: value}}}``, values as source text unless literal."""
     out: dict[str, dict[str, Any]] = {}
+    constants: dict[str, Any] = {}
     for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            constants[node.targets[0].id] = ast.literal_eval(node.value)
         if not isinstance(node, ast.ClassDef):
             continue
         fields: dict[str, tuple[str, list[str], dict[str, str]]] = {}
@@ -125,6 +128,8 @@ def classes(source: str) -> dict[str, dict[str, Any]]:
                     if isinstance(option, ast.Assign):
                         target = option.targets[0]
                         assert isinstance(target, ast.Name)
-                        meta[target.id] = ast.literal_eval(option.value)
+                        # Literals, and the module's constants (TEXT_LOOKUPS...).
+                        code = compile(ast.Expression(option.value), "<meta>", "eval")
+                        meta[target.id] = eval(code, {"__builtins__": {}}, constants)
         out[node.name] = {"fields": fields, "meta": meta}
     return out
