@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django_api_orm.inspectapi.drift import drift
-from django_api_orm.inspectapi.load import load_schema
+from django_api_orm.inspectapi.load import aload_schema, load_schema
 from django_api_orm.inspectapi.schema import SchemaError
 
-__all__ = ["Inspection", "SchemaError", "drift", "generate", "load_schema"]
+__all__ = ["Inspection", "SchemaError", "aload_schema", "drift", "generate", "load_schema"]
 
 
 @dataclass(frozen=True)

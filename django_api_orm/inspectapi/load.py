@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from django_api_orm.inspectapi.schema import SchemaError
 
-__all__ = ["check_openapi", "load_schema"]
+__all__ = ["aload_schema", "check_openapi", "load_schema"]
 
 _FILE_SUFFIXES = (".json", ".yaml", ".yml")
 
@@ -17,18 +17,41 @@ _FILE_SUFFIXES = (".json", ".yaml", ".yml")
 def load_schema(source: str, *, service: str = "default") -> dict[str, Any]:
     """Return the OpenAPI 3 document at ``source``: a URL (absolute, or relative to the
     service's BASE_URL, fetched with the service's client and credentials) or a JSON
-    or YAML file. Raise ``SchemaError`` saying what is wrong."""
-    scheme = urlsplit(source).scheme
+    or YAML file. Raise ``SchemaError`` saying what is wrong. In async code, use
+    ``await aload_schema(...)``."""
+    from django_api_orm.bridge import run_sync
+
+    if _is_url(source):
+        return run_sync(
+            lambda: aload_schema(source, service=service),
+            hint="await aload_schema(...)",
+        )
+    return check_openapi(_read_file(source), source)
+
+
+async def aload_schema(source: str, *, service: str = "default") -> dict[str, Any]:
+    """The async twin of ``load_schema()``."""
+    if _is_url(source):
+        return check_openapi(await _fetch(source, service), source)
+    return check_openapi(_read_file(source), source)
+
+
+def _is_url(source: str) -> bool:
+    """Tell whether ``source`` names a URL (else a file): ``http(s)://``, or a path
+    that is no existing file and does not look like one (``schema/``)."""
     path = Path(source)
-    if scheme in ("http", "https"):
-        data = _fetch(source, service)
-    elif path.is_file():
-        data = _parse(path.read_text(encoding="utf-8"), source)
-    elif path.is_absolute() or source.startswith(".") or path.suffix in _FILE_SUFFIXES:
+    if urlsplit(source).scheme in ("http", "https"):
+        return True
+    if path.is_file():
+        return False
+    return not (path.is_absolute() or source.startswith(".") or path.suffix in _FILE_SUFFIXES)
+
+
+def _read_file(source: str) -> Any:
+    path = Path(source)
+    if not path.is_file():
         raise SchemaError(f"{source}: no such file.")
-    else:
-        data = _fetch(source, service)  # a path relative to the service's BASE_URL
-    return check_openapi(data, source)
+    return _parse(path.read_text(encoding="utf-8"), source)
 
 
 def check_openapi(data: Any, source: str) -> dict[str, Any]:
@@ -63,31 +86,24 @@ def _parse(text: str, source: str) -> Any:
         raise SchemaError(f"{source}: neither JSON nor valid YAML ({error}).") from error
 
 
-def _fetch(url: str, service: str) -> Any:
+async def _fetch(url: str, service: str) -> Any:
     from django_api_orm import conf
-    from django_api_orm.bridge import run_sync
     from django_api_orm.client import AsyncServiceClient
     from django_api_orm.exceptions import APIError, InvalidResponseError
     from django_api_orm.services import services
 
     config = conf.get_config(service)
-    same_origin = urlsplit(url).netloc in ("", urlsplit(config.base_url).netloc)
-
-    async def get() -> Any:
-        if same_origin:  # the service's client, with its credentials
+    try:
+        if urlsplit(url).netloc in ("", urlsplit(config.base_url).netloc):
+            # The service's client, with its credentials.
             return (await services[service].get(url)).data
         # Another origin: no credentials of the service travel there.
         async with AsyncServiceClient(url, max_retries=0) as client:
             return (await client.get(url)).data
-
-    try:
-        return run_sync(get, hint="await services[alias].get(url)")
     except InvalidResponseError as error:
         raise SchemaError(
             f"{url}: the answer is not a JSON schema ({error}). Save the schema to a file "
             "(JSON or YAML) and pass its path."
         ) from error
-    except APIError as error:
-        raise SchemaError(f"{url}: the schema could not be fetched: {error}") from error
-    except (OSError, ValueError) as error:
+    except (APIError, OSError, ValueError) as error:
         raise SchemaError(f"{url}: the schema could not be fetched: {error}") from error

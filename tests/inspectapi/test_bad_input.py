@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 import respx
+from django.core.exceptions import SynchronousOnlyOperation
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from django_api_orm.inspectapi import SchemaError, generate, load_schema
+from django_api_orm.inspectapi import SchemaError, aload_schema, generate, load_schema
 from tests.inspectapi.support import provider_schema
 from tests.servers import REPO_ROOT, free_port
 
@@ -198,3 +199,14 @@ def test_exit_statuses(tmp_path: Path) -> None:
 def test_unknown_service(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="nope"):
         call_command("inspectapi", str(_write(tmp_path, provider_schema())), service="nope")
+
+
+async def test_aload_schema_in_async_code() -> None:
+    with respx.mock(assert_all_called=True) as router:
+        router.get(f"{BASE_URL}schema/").respond(json=provider_schema())
+        assert await aload_schema("schema/") == provider_schema()
+
+
+async def test_load_schema_refuses_to_block_an_event_loop() -> None:
+    with pytest.raises(SynchronousOnlyOperation, match=r"await aload_schema\(\.\.\.\)"):
+        load_schema("schema/")
