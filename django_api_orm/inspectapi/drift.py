@@ -165,6 +165,12 @@ def _filter_drift(model: type[RemoteModel], spec: ModelSpec) -> list[str]:
                 f"{name}.Meta.filter_fields: '{written}' is no longer documented as a "
                 "query parameter."
             )
+    for key, param in sorted(opts.exclude_filters.items()):
+        if param not in spec.endpoint.params:
+            lines.append(
+                f"{name}.Meta.exclude_filters: {key!r} is sent as '{param}', which is no "
+                "longer documented as a query parameter."
+            )
     ordering = spec.meta.ordering_fields
     if ordering is not None and opts.ordering_fields is not None:
         for field_name in sorted(opts.ordering_fields):
