@@ -158,15 +158,16 @@ def _meta(spec: ModelSpec, service: str, shared: Mapping[tuple[str, ...], str]) 
 
 
 def _shared_lookups(models: Sequence[ModelSpec]) -> dict[tuple[str, ...], str]:
-    """Name the long lookup lists several filters repeat (NetBox's text filters)."""
-    seen: dict[tuple[str, ...], int] = {}
+    """Name the long lookup lists that filters on several fields repeat (NetBox's text
+    filters); a list only one field name uses stays written out."""
+    seen: dict[tuple[str, ...], set[str]] = {}
     for spec in models:
-        for written in spec.meta.filter_fields.values():
+        for key, written in spec.meta.filter_fields.items():
             if len(written) >= 4:
-                seen[tuple(written)] = seen.get(tuple(written), 0) + 1
+                seen.setdefault(tuple(written), set()).add(key)
     out: dict[tuple[str, ...], str] = {}
-    for lookups, count in seen.items():
-        if count < 2:
+    for lookups, keys in seen.items():
+        if len(keys) < 2:
             continue
         if "icontains" in lookups:
             base = "TEXT_LOOKUPS"
