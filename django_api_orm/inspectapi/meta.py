@@ -87,6 +87,8 @@ def read_meta(
             continue
         if column.kind != "ForeignKey" and f"{first}_id" in params:
             continue  # a filter on a relation this model keeps as a plain value
+        if column.kind == "JSONField":
+            continue  # a JSON value has no lookup the ORM sends (NetBox's "has data" flags)
         if (
             column.kind == "ForeignKey"
             and path == first
