@@ -17,11 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from django_api_orm.client._secrets import (
-    header_name_problem,
-    header_value_problem,
-    is_credential_header,
-)
+from django_api_orm.client._secrets import header_problems, is_credential_header
 
 __all__ = ["W_CLEARTEXT_CREDENTIALS", "cleartext_credentials", "header_problems", "is_loopback"]
 
@@ -34,19 +30,6 @@ HEADERS_HINT = (
     "environment variable often ends with a newline: strip() it. (The value is not "
     "shown: it may be a secret.)"
 )
-
-
-def header_problems(headers: Mapping[Any, Any]) -> list[tuple[str, str]]:
-    """Return ``(how the header is named, why it is illegal)`` for each illegal header."""
-    problems = []
-    for name, value in headers.items():
-        problem = header_name_problem(name)
-        if problem is None:
-            problem = header_value_problem(value)
-        if problem is not None:
-            shown = repr(name) if isinstance(name, str) else f"a {type(name).__name__} name"
-            problems.append((shown, problem))
-    return problems
 
 
 def is_loopback(host: str) -> bool:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterable, Mapping
-from typing import Final
+from typing import Any, Final
 from urllib.parse import quote
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "REDACTED",
     "check_headers",
     "header_name_problem",
+    "header_problems",
     "header_value_problem",
     "is_credential_header",
     "is_secret_header",
@@ -119,18 +120,27 @@ def header_value_problem(value: object) -> str | None:
     return None
 
 
-def check_headers(headers: Mapping[str, str]) -> None:
-    """Raise ``ValueError`` naming the first illegal header, and why, without its value."""
+def header_problems(headers: Mapping[Any, Any]) -> list[tuple[str, str]]:
+    """Return ``(how the header is named, why it is illegal)`` for each illegal header,
+    never quoting a value."""
+    problems = []
     for name, value in headers.items():
         problem = header_name_problem(name)
         if problem is None:
             problem = header_value_problem(value)
         if problem is not None:
-            shown = repr(name) if isinstance(name, str) else f"a {type(name).__name__}"
-            raise ValueError(
-                f"headers: the header {shown} is not legal: {problem} "
-                "(the value is not shown: it may be a secret)"
-            )
+            shown = repr(name) if isinstance(name, str) else f"a {type(name).__name__} name"
+            problems.append((shown, problem))
+    return problems
+
+
+def check_headers(headers: Mapping[str, str]) -> None:
+    """Raise ``ValueError`` naming the first illegal header, and why, without its value."""
+    for shown, problem in header_problems(headers)[:1]:
+        raise ValueError(
+            f"headers: the header {shown} is not legal: {problem} "
+            "(the value is not shown: it may be a secret)"
+        )
 
 
 def is_credential_header(name: str) -> bool:

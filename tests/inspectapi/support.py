@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import ast
 import copy
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
+import uuid
 from functools import cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from tests.servers import REPO_ROOT
@@ -133,3 +136,30 @@ def classes(source: str) -> dict[str, dict[str, Any]]:
                         meta[target.id] = eval(code, {"__builtins__": {}}, constants)
         out[node.name] = {"fields": fields, "meta": meta}
     return out
+
+
+def import_generated(source: str, directory: Path, prefix: str = "inspected") -> ModuleType:
+    """Import generated ``source`` as a new top-level module (its name is its app label),
+    as a consumer's ``models.py`` would be imported."""
+    name = f"{prefix}_{uuid.uuid4().hex}"
+    path = directory / f"{name}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def models_by_endpoint(module: ModuleType) -> dict[str, Any]:
+    """Return the RemoteModels ``module`` itself defines, by ``Meta.endpoint``."""
+    from django_api_orm import RemoteModel
+
+    return {
+        value._meta.endpoint: value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, RemoteModel)
+        and value.__module__ == module.__name__
+    }

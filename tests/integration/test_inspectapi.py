@@ -8,12 +8,9 @@ same endpoint (``tests/integration/remote_models.py``).
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
-import uuid
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -21,6 +18,7 @@ from django.core.management import call_command
 
 from django_api_orm import RemoteModel
 from django_api_orm.inspectapi import drift, generate, load_schema
+from tests.inspectapi.support import import_generated, models_by_endpoint
 from tests.integration import remote_models as hand
 from tests.servers import REPO_ROOT
 
@@ -35,29 +33,6 @@ PAIRS = {
     "books-cursor/": hand.CursorBook,
     "books-plain/": hand.PlainBook,
 }
-
-
-def load_module(source: str, directory: Path) -> ModuleType:
-    """Import ``source`` as a new top-level module, as a consumer's models.py."""
-    name = f"inspected_{uuid.uuid4().hex}"
-    path = directory / f"{name}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def by_endpoint(module: ModuleType) -> dict[str, type[RemoteModel]]:
-    return {
-        value._meta.endpoint: value
-        for value in vars(module).values()
-        if isinstance(value, type)
-        and issubclass(value, RemoteModel)
-        and value.__module__ == module.__name__
-    }
 
 
 def values(obj: RemoteModel, names: list[str]) -> dict[str, Any]:
@@ -82,8 +57,8 @@ def test_every_endpoint_is_generated(schema: dict[str, Any]) -> None:
 
 
 async def test_generated_models_list_the_same_rows(schema: dict[str, Any], tmp_path: Path) -> None:
-    module = load_module(generate(schema, service="provider").source, tmp_path)
-    generated = by_endpoint(module)
+    module = import_generated(generate(schema, service="provider").source, tmp_path)
+    generated = models_by_endpoint(module)
     for endpoint, written in PAIRS.items():
         model = generated[endpoint]
         names = sorted(
@@ -102,7 +77,9 @@ async def test_generated_filters_are_sent_and_answered(
 ) -> None:
     """Every filter the generated Book declares is one the provider applies: a filtered
     list equals the hand-written model's, and the rows are checked against the filters."""
-    book = by_endpoint(load_module(generate(schema, service="provider").source, tmp_path))["books/"]
+    book = models_by_endpoint(
+        import_generated(generate(schema, service="provider").source, tmp_path)
+    )["books/"]
     queries = [
         {"price__lt": 20},
         {"title__icontains": "the"},
@@ -117,7 +94,7 @@ async def test_generated_filters_are_sent_and_answered(
 
 
 def test_no_drift_against_its_own_schema(schema: dict[str, Any], tmp_path: Path) -> None:
-    module = load_module(generate(schema, service="provider").source, tmp_path)
+    module = import_generated(generate(schema, service="provider").source, tmp_path)
     assert drift(module, schema, service="provider") == []
 
 

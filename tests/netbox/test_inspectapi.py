@@ -8,18 +8,15 @@ models of ``tests/netbox/models.py``; filters generated through ``NetBoxDialect`
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-import uuid
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from django_api_orm import RemoteModel
 from django_api_orm.checks import check_models
 from django_api_orm.inspectapi import drift, generate, load_schema
+from tests.inspectapi.support import import_generated, models_by_endpoint
 from tests.netbox import models as hand
 
 ENDPOINTS = [
@@ -49,25 +46,9 @@ def schema() -> dict[str, Any]:
 def generated(schema: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
     inspection = generate(schema, service="netbox", endpoints=ENDPOINTS)
     assert set(inspection.endpoints) == set(ENDPOINTS), inspection.problems
-    name = f"inspected_netbox_{uuid.uuid4().hex}"
-    path = tmp_path_factory.mktemp("inspectapi") / f"{name}.py"
-    path.write_text(inspection.source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def by_endpoint(module: ModuleType) -> dict[str, type[RemoteModel]]:
-    return {
-        value._meta.endpoint: value
-        for value in vars(module).values()
-        if isinstance(value, type)
-        and issubclass(value, RemoteModel)
-        and value.__module__ == module.__name__
-    }
+    return import_generated(
+        inspection.source, tmp_path_factory.mktemp("inspectapi"), prefix="inspected_netbox"
+    )
 
 
 def test_the_schema_is_netboxs(schema: dict[str, Any]) -> None:
@@ -78,7 +59,7 @@ def test_the_schema_is_netboxs(schema: dict[str, Any]) -> None:
 def test_generated_models_pass_the_checks(generated: ModuleType) -> None:
     """No error; the only warning is W003 (NetBox's schema does not list the fields
     ?ordering= accepts, so ordering_fields is left to the developer, as the header says)."""
-    models = list(by_endpoint(generated).values())
+    models = list(models_by_endpoint(generated).values())
     messages = [m for m in check_models(None) if m.obj in models]
     assert [m for m in messages if m.level >= 40] == []
     assert {m.id for m in messages} <= {"django_api_orm.W003"}
@@ -86,7 +67,7 @@ def test_generated_models_pass_the_checks(generated: ModuleType) -> None:
 
 
 async def test_generated_models_list_the_same_rows(generated: ModuleType) -> None:
-    models = by_endpoint(generated)
+    models = models_by_endpoint(generated)
     for endpoint, written in PAIRS.items():
         model = models[endpoint]
         names = sorted(
@@ -103,8 +84,8 @@ async def test_generated_models_list_the_same_rows(generated: ModuleType) -> Non
 
 
 async def test_generated_filters_are_applied_by_netbox(generated: ModuleType) -> None:
-    site = by_endpoint(generated)["dcim/sites/"]
-    device = by_endpoint(generated)["dcim/devices/"]
+    site = models_by_endpoint(generated)["dcim/sites/"]
+    device = models_by_endpoint(generated)["dcim/devices/"]
     for model, written, lookups in [
         (site, hand.Site, {"name__icontains": "1"}),
         (site, hand.Site, {"status": "active"}),
