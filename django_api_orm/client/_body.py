@@ -92,7 +92,7 @@ async def read_body(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
     or deflate.
     """
     encoding = response.headers.get("content-encoding", "")
-    codings = content_codings(encoding)
+    codings = content_codings(encoding) if encoding else []
     if not codings:
         length = _content_length(response)
         if length is not None and length > limit:

@@ -25,7 +25,7 @@ import itertools
 import operator
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django_api_orm.exceptions import HTTPStatusError, InvalidResponseError
 from django_api_orm.pagination.styles import Page, PaginationStyle, Params, plan_page_size
@@ -64,9 +64,10 @@ def _keys(rows: list[Any], key: str) -> set[Hashable]:
     return found
 
 
-def _same_link(query: str) -> tuple[tuple[str, str], ...]:
-    """A query string in a form where ``a=1&b=2`` and ``b=2&a=1`` are the same link."""
-    return tuple(sorted(parse_qsl(query, keep_blank_values=True)))
+def _same_link(query: str) -> tuple[str, ...]:
+    """A query string in a form where ``a=1&b=2`` and ``b=2&a=1`` are the same link
+    (its encoded parameters, sorted: cheap enough for every page)."""
+    return tuple(sorted(query.split("&")))
 
 
 class PageWalker:
@@ -163,8 +164,9 @@ class PageWalker:
         end = high
         if self.count is not None:
             end = self.count if end is None else min(end, self.count)
-        pages = self._pages_from(page, first_params, start, page_size, end, prefetch)
-        async for current in self._checked(pages, start):
+        check = _Checks(self, start)
+        async for current in self._pages_from(page, first_params, start, page_size, end, prefetch):
+            check(current)
             chunk = current.rows
             if skip:
                 taken = min(skip, len(chunk))
@@ -201,8 +203,8 @@ class PageWalker:
         # A server that links in a circle would never end. The links followed most
         # recently are remembered, not all of them: streaming stays constant in memory
         # (and MAX_PAGES ends a longer circle).
-        followed: collections.deque[tuple[tuple[str, str], ...]] = collections.deque(
-            [tuple(sorted(first_params))], maxlen=RECENT_LINKS
+        followed: collections.deque[tuple[str, ...]] = collections.deque(
+            [_same_link(urlencode(first_params))], maxlen=RECENT_LINKS
         )
         while page.next:
             query = self._follow(page.next)
@@ -214,49 +216,6 @@ class PageWalker:
                 )
             followed.append(link)
             page = await self.fetch(query)
-            yield page
-
-    async def _checked(self, pages: AsyncIterator[Page], start: int) -> AsyncIterator[Page]:
-        """Yield ``pages``, raising where the walk would return a row twice, skip
-        one unnoticed, or never end."""
-        style = self.style
-        limit = style.max_pages
-        read = start  # rows up to the end of the last page, counted from row 0
-        previous: set[Hashable] = set()
-        number = 0
-        async for page in pages:
-            number += 1
-            if number > limit:
-                raise self._broken(
-                    f"the list has more than {limit} pages (PAGINATION['MAX_PAGES']); the "
-                    "walk stopped there. Filter the list, or raise MAX_PAGES if it really "
-                    "is that long."
-                )
-            changed = page.count is not None and self.count is not None and page.count != self.count
-            if changed and not style.stable:
-                raise self._broken(
-                    f"the list changed while it was read: page {number} reports "
-                    f"count={page.count}, the first page count={self.count}, so rows may "
-                    f"have been skipped or repeated. {_RETRY_HINT}"
-                )
-            read += len(page.rows)
-            if page.rows and self.count is not None and read > self.count:
-                raise self._broken(
-                    f"the server sent more rows ({read}) than the count it reported "
-                    f"({self.count}); the pages overlap or repeat. {_RETRY_HINT}"
-                )
-            if self.key is not None:
-                keys = _keys(page.rows, self.key)
-                again = keys & previous
-                if again:
-                    shown = ", ".join(sorted(map(repr, again))[:5])
-                    raise self._broken(
-                        f"page {number} repeats rows of the page before it ({shown}): the "
-                        f"list changed while it was read, the provider lists a row twice, or its "
-                        f"pages loop. "
-                        f"{_RETRY_HINT}"
-                    )
-                previous = keys
             yield page
 
     async def _prefetched(self, requests: list[Params], window: int) -> AsyncIterator[Page]:
@@ -338,3 +297,54 @@ class PageWalker:
         async for chunk in self.rows():
             total += len(chunk)
         return total
+
+
+class _Checks:
+    """The checks of one walk, run on each page in order: raise where the walk would
+    return a row twice, skip one unnoticed, or never end."""
+
+    __slots__ = ("number", "previous", "read", "walker")
+
+    def __init__(self, walker: PageWalker, start: int) -> None:
+        self.walker = walker
+        self.read = start  # rows up to the end of the last page, counted from row 0
+        self.previous: set[Hashable] = set()
+        self.number = 0
+
+    def __call__(self, page: Page) -> None:
+        walker = self.walker
+        style = walker.style
+        count = walker.count
+        self.number += 1
+        number = self.number
+        if number > style.max_pages:
+            raise walker._broken(
+                f"the list has more than {style.max_pages} pages (PAGINATION['MAX_PAGES']); "
+                "the walk stopped there. Filter the list, or raise MAX_PAGES if it really "
+                "is that long."
+            )
+        changed = page.count is not None and count is not None and page.count != count
+        if changed and not style.stable:
+            raise walker._broken(
+                f"the list changed while it was read: page {number} reports "
+                f"count={page.count}, the first page count={count}, so rows may "
+                f"have been skipped or repeated. {_RETRY_HINT}"
+            )
+        rows = page.rows
+        self.read += len(rows)
+        if rows and count is not None and self.read > count:
+            raise walker._broken(
+                f"the server sent more rows ({self.read}) than the count it reported "
+                f"({count}); the pages overlap or repeat. {_RETRY_HINT}"
+            )
+        if walker.key is not None:
+            keys = _keys(rows, walker.key)
+            again = keys & self.previous
+            if again:
+                shown = ", ".join(sorted(map(repr, again))[:5])
+                raise walker._broken(
+                    f"page {number} repeats rows of the page before it ({shown}): the list "
+                    "changed while it was read, the provider lists a row twice, or its pages "
+                    f"loop. {_RETRY_HINT}"
+                )
+            self.previous = keys
