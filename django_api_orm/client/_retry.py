@@ -210,14 +210,6 @@ class RetryPolicy:
         """Return the longest the backoff waits of one call can add up to, in seconds."""
         return sum(min(self.max_wait, self.retry_delay * 2.0**n) for n in range(self.max_retries))
 
-    def may_retry_error(self, error: BaseException, *, replayable: bool, retry: int) -> bool:
-        """Tell whether a request that failed with ``error`` may be sent again."""
-        return (
-            retry < self.max_retries
-            and (replayable or never_sent(error))
-            and will_repeat(error) is None
-        )
-
     def status_wait(
         self,
         status_code: int,

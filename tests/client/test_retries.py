@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import struct
 import time
 from collections.abc import AsyncIterator
 from email.utils import formatdate
@@ -22,7 +21,7 @@ from django_api_orm.exceptions import (
     ServerError,
     TimeoutError,
 )
-from tests.client.conftest import serve_tcp
+from tests.client.conftest import reset, serve_tcp
 
 API = "https://api.example.test/api/"
 FAST = {"retry_delay": 0.001}
@@ -246,13 +245,6 @@ def test_status_wait_honours_retry_after_and_the_cap() -> None:
 # -- failures below HTTP, from in-process TCP servers ------------------------
 
 
-def _reset(writer: asyncio.StreamWriter) -> None:
-    """Close the connection with a TCP RST instead of a FIN."""
-    sock = writer.get_extra_info("socket")
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    writer.transport.abort()
-
-
 async def test_connection_reset_is_retried_for_get() -> None:
     """Retries a GET whose connection the server resets, and succeeds on a fresh one."""
     connections = 0
@@ -262,7 +254,7 @@ async def test_connection_reset_is_retried_for_get() -> None:
         connections += 1
         await reader.readuntil(b"\r\n\r\n")
         if connections == 1:
-            _reset(writer)
+            reset(writer)
             return
         writer.write(
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
@@ -288,7 +280,7 @@ async def test_connection_reset_raises_connection_error(method: str, attempts: i
         nonlocal connections
         connections += 1
         await reader.readuntil(b"\r\n\r\n")
-        _reset(writer)
+        reset(writer)
 
     async with (
         serve_tcp(handler) as port,

@@ -7,8 +7,6 @@ byte-level local server that resets connections.
 from __future__ import annotations
 
 import asyncio
-import socket
-import struct
 
 import httpx
 import pytest
@@ -21,7 +19,7 @@ from django_api_orm.client._budget import (
     TIMEOUT_RETRY_COST,
 )
 from django_api_orm.exceptions import ConnectionError, ServerError
-from tests.client.conftest import serve_tcp
+from tests.client.conftest import reset, serve_tcp
 
 STORM = {"fail": 10_000, "retry_after": 0}
 SPENT = "not retried: the client's retry budget is spent"
@@ -74,12 +72,6 @@ async def test_successes_refill_the_budget(fault_server: str, key: str) -> None:
     assert attempts == [2, 2, 2, 1, 2]
 
 
-def _reset(writer: asyncio.StreamWriter) -> None:
-    sock = writer.get_extra_info("socket")
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    writer.transport.abort()
-
-
 async def test_a_connection_error_retry_costs_more() -> None:
     """Takes 10 tokens for a retry after a connection error: 15 tokens allow one such retry."""
     connections = 0
@@ -88,7 +80,7 @@ async def test_a_connection_error_retry_costs_more() -> None:
         nonlocal connections
         connections += 1
         await reader.readuntil(b"\r\n\r\n")
-        _reset(writer)
+        reset(writer)
 
     async with (
         serve_tcp(handler) as port,
