@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from django.core import exceptions as django_exceptions
 from django.core.exceptions import ValidationError
 
 from django_api_orm.exceptions import InvalidResponseError
-from django_api_orm.hydration import hydrate_one
+from django_api_orm.hydration import hydrate
 from django_api_orm.models import persistence
 from django_api_orm.models.fields import Field, IntegerField
 from django_api_orm.models.fields.base import EMPTY_VALUES
@@ -19,6 +19,7 @@ from django_api_orm.models.queryset import Manager
 from django_api_orm.models.registry import register, registered_models, resolve_model
 from django_api_orm.models.relations import contribute_reverse_relations
 from django_api_orm.models.sync import sync_twin
+from django_api_orm.services import services
 from django_api_orm.state import ModelState
 
 __all__ = ["RemoteModel", "registered_models", "resolve_model"]
@@ -223,9 +224,60 @@ class RemoteModel(metaclass=RemoteModelBase):
             )
 
     @classmethod
-    def _from_wire(cls, row: dict[str, Any]) -> Any:
-        """Return an instance over a server row; fields convert on first access."""
-        return hydrate_one(cls, row, using=None, dialect=None)
+    def from_api(cls, data: dict[str, Any], *, using: str | None = None) -> Self:
+        """Return an instance over one record the service sent, as the ORM makes them.
+
+        ``data`` is one JSON object as the provider sends it: a detail answer, or
+        one row of a list's results (wire names, nested objects and all). Use it
+        for what the client returns from an endpoint the ORM does not map::
+
+            response = await services["default"].get("books/featured/")
+            book = Book.from_api(response.data)
+
+        Nothing is converted or checked yet: each field converts on first access,
+        and a value that does not fit its field raises ``InvalidResponseError``
+        then, as with rows the ORM reads. The instance keeps ``data`` itself (no
+        copy); do not change it afterwards. ``using`` names the service alias the
+        record came from (default: the model's own); saving the instance goes
+        back to it, and its dialect reads the record's nested objects and
+        choices.
+        """
+        return cls.from_api_list((data,), using=using)[0]
+
+    @classmethod
+    def from_api_list(
+        cls, data: Iterable[dict[str, Any]], *, using: str | None = None
+    ) -> list[Self]:
+        """Return an instance over each record of ``data``, in order: :meth:`from_api`
+        for many records at once, at the ORM's own speed.
+
+        ``data`` is a list (or any iterable) of JSON objects, e.g. a page's rows
+        (``response.data["results"]`` for Django REST framework's pagination).
+        A record that is not a JSON object raises ``InvalidResponseError``.
+        """
+        opts = cls._meta
+        if opts.abstract:
+            raise TypeError(f"{cls.__name__} is abstract and cannot be instantiated.")
+        if isinstance(data, dict | str | bytes):
+            raise TypeError(
+                f"{cls.__name__}.from_api_list() takes a list of records, got a "
+                f"{type(data).__name__}. Pass one record to {cls.__name__}.from_api(), or "
+                "a page's rows (for Django REST framework: data['results'])."
+            )
+        if opts.embedded:
+            if using is not None:
+                raise TypeError(f"{cls.__name__} is an embedded record and has no service.")
+            return hydrate(cls, data, where=f"{cls.__name__}.from_api", using=None, dialect=None)
+        alias = opts.service if using is None else using
+        dialect = services.dialect(alias)  # an unknown alias raises ImproperlyConfigured
+        return hydrate(
+            cls,
+            data,
+            where=f"{cls.__name__}.from_api",
+            # As the ORM: rows of the model's own service keep no alias.
+            using=None if alias == opts.service else alias,
+            dialect=dialect,
+        )
 
     def get_deferred_fields(self) -> set[str]:
         """Return the attnames of the fields neither in the server's row nor set here."""

@@ -99,7 +99,7 @@ async def test_field_and_non_field_errors(provider_db: SQL, author_id: int) -> N
 
 async def test_missing_pk_writes_raise_does_not_exist(provider_db: SQL) -> None:
     """Raises DoesNotExist for PUT, PATCH and DELETE of a pk the server does not have."""
-    ghost = Book._from_wire(
+    ghost = Book.from_api(
         {
             "id": 10**8,
             "title": "Ghost",
@@ -161,14 +161,14 @@ async def test_hostile_primary_keys_touch_nothing_else(provider_db: SQL) -> None
     books, authors = count(provider_db), count(provider_db, "provider_author")
     (first,) = provider_db("SELECT id FROM provider_book ORDER BY id LIMIT 1")[0]
     for pk in [f"../authors/{first}", f"{first}/", f"{first}?x=1", f"{first}#frag", "%2e%2e"]:
-        hostile = LooseBook._from_wire({"id": pk, "title": "x"})
+        hostile = LooseBook.from_api({"id": pk, "title": "x"})
         with pytest.raises((LooseBook.DoesNotExist, BadRequestError)):
             await hostile.adelete()
         with pytest.raises((LooseBook.DoesNotExist, BadRequestError)):
             await hostile.asave(update_fields=["title"])
     for pk in ["", ".", ".."]:
         with pytest.raises(ValueError):
-            await LooseBook._from_wire({"id": pk, "title": "x"}).adelete()
+            await LooseBook.from_api({"id": pk, "title": "x"}).adelete()
     assert (count(provider_db), count(provider_db, "provider_author")) == (books, authors)
     assert provider_db("SELECT title FROM provider_book WHERE id = ?", (first,)) != [("x",)]
 

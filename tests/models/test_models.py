@@ -250,7 +250,7 @@ def test_implicit_id_is_a_read_only_integer_primary_key() -> None:
     )
     assert Writer._meta.get_field("pk") is pk
     assert Writer._meta.field_names == ["id", "name"]
-    assert Writer._from_wire({"id": 4, "name": "x"}).pk == 4
+    assert Writer.from_api({"id": 4, "name": "x"}).pk == 4
 
 
 def test_declared_primary_key_replaces_id() -> None:
@@ -430,14 +430,14 @@ async def test_aget_object_or_404_uses_the_default_manager(api: respx.MockRouter
 
 def test_instances_compare_and_hash_by_model_and_pk() -> None:
     """Treats instances of one model with one pk as equal, and hashes them alike."""
-    a, b = Novel._from_wire({"id": 3, "title": "a"}), Novel(title="b")
+    a, b = Novel.from_api({"id": 3, "title": "a"}), Novel(title="b")
     b.pk = 3
     assert a == b
     assert hash(a) == hash(b)
     assert len({a, b}) == 1
-    assert a != Novel._from_wire({"id": 4})
-    assert a != Writer._from_wire({"id": 3})
-    assert a != SpecialNovel._from_wire({"id": 3})
+    assert a != Novel.from_api({"id": 4})
+    assert a != Writer.from_api({"id": 3})
+    assert a != SpecialNovel.from_api({"id": 3})
     assert a != 3
 
 
@@ -452,20 +452,20 @@ def test_unsaved_instances_are_only_equal_to_themselves() -> None:
 
 def test_repr_shows_the_model_and_pk() -> None:
     """Shows ``<Novel: 3>`` as the repr."""
-    assert repr(Novel._from_wire({"id": 3})) == "<Novel: 3>"
+    assert repr(Novel.from_api({"id": 3})) == "<Novel: 3>"
     assert repr(Novel(title="x")) == "<Novel: None>"
     assert repr(Pamphlet(code="ab")) == "<Pamphlet: ab>"
 
 
 def test_repr_of_an_invalid_row_does_not_raise() -> None:
     """Shows the row in the repr of an instance whose pk the server sent wrong."""
-    assert repr(Novel._from_wire({"id": "x"})) == "<Novel: invalid row {'id': 'x'}>"
+    assert repr(Novel.from_api({"id": "x"})) == "<Novel: invalid row {'id': 'x'}>"
 
 
 def test_str_is_django_style_and_can_be_overridden() -> None:
     """Uses ``Novel object (3)`` as str(), or the model's own __str__."""
-    assert str(Novel._from_wire({"id": 3})) == "Novel object (3)"
-    named = Named._from_wire({"id": 1, "name": "Ada"})
+    assert str(Novel.from_api({"id": 3})) == "Novel object (3)"
+    named = Named.from_api({"id": 1, "name": "Ada"})
     assert str(named) == "Ada"
     assert f"{named}" == "Ada"
     assert repr(named) == "<Named: 1>"
@@ -486,7 +486,7 @@ def test_unknown_constructor_kwargs_raise() -> None:
 
 def test_constructor_accepts_a_related_instance() -> None:
     """Sets ``writer_id`` when the constructor gets a Writer instance."""
-    writer = Writer._from_wire({"id": 7, "name": "Ada"})
+    writer = Writer.from_api({"id": 7, "name": "Ada"})
     novel = Novel(title="x", writer=writer)
     assert novel.writer_id == 7
     assert novel.writer is writer
@@ -543,7 +543,7 @@ def test_abstract_base_shares_its_fields() -> None:
     assert title is not Titled._meta.get_field("title")
     assert title.model is Magazine
     assert title.max_length == 100
-    magazine = Magazine._from_wire({"id": 1, "title": "T", "slug": "t", "issue": 2})
+    magazine = Magazine.from_api({"id": 1, "title": "T", "slug": "t", "issue": 2})
     assert (magazine.title, magazine.slug, magazine.issue) == ("T", "t", 2)
 
 
@@ -600,13 +600,13 @@ async def test_pickling_keeps_a_loaded_relation() -> None:
     novel = Novel(title="x", writer=Writer(id=7, name="Ada"))
     copy_ = pickle.loads(pickle.dumps(novel))
     assert copy_.writer.name == "Ada"
-    hydrated = Novel._from_wire({"id": 1, "writer": {"id": 8, "name": "Bo"}})
+    hydrated = Novel.from_api({"id": 1, "writer": {"id": 8, "name": "Bo"}})
     assert pickle.loads(pickle.dumps(hydrated)).writer.name == "Bo"
 
 
 async def test_pickled_unloaded_relation_stays_unloaded() -> None:
     """Leaves an unloaded relation unloaded after pickling."""
-    novel = pickle.loads(pickle.dumps(Novel._from_wire({"id": 1, "writer": 7})))
+    novel = pickle.loads(pickle.dumps(Novel.from_api({"id": 1, "writer": 7})))
     assert novel.writer_id == 7
     with pytest.raises(SynchronousOnlyOperation):
         _ = novel.writer
@@ -622,7 +622,7 @@ def test_copies_do_not_share_loaded_relations() -> None:
 
 def test_pickling_keeps_an_invalid_value_invalid() -> None:
     """Raises InvalidResponseError for a wrong wire value after pickling too."""
-    novel = pickle.loads(pickle.dumps(Novel._from_wire({"id": 1, "title": 5})))
+    novel = pickle.loads(pickle.dumps(Novel.from_api({"id": 1, "title": 5})))
     with pytest.raises(InvalidResponseError, match=r"Novel\.title"):
         _ = novel.title
 

@@ -71,7 +71,7 @@ def paths(mock: respx.MockRouter) -> list[str]:
 async def test_reverse_manager_filters_by_the_parent(api: respx.MockRouter) -> None:
     """Lists author.books with GET books/?author=7."""
     api.get("books/").respond(json=page([book(1, author=7)]))
-    author = Author._from_wire({"id": 7, "name": "Ann"})
+    author = Author.from_api({"id": 7, "name": "Ann"})
     assert [b.pk async for b in author.books.all()] == [1]
     assert await author.books.filter(in_print=True).acount() == 1
     assert paths(api) == [
@@ -83,7 +83,7 @@ async def test_reverse_manager_filters_by_the_parent(api: respx.MockRouter) -> N
 async def test_reverse_manager_acreate_sets_the_foreign_key(api: respx.MockRouter) -> None:
     """Creates through author.books with the author's pk in the body."""
     route = api.post("books/").respond(201, json=book(3, author=7))
-    author = Author._from_wire({"id": 7, "name": "Ann"})
+    author = Author.from_api({"id": 7, "name": "Ann"})
     created = await author.books.acreate(title="T", price=1)
     assert json.loads(route.calls.last.request.content)["author"] == 7
     assert created.author_id == 7
@@ -133,7 +133,7 @@ async def test_nested_endpoint_takes_the_parent_from_filter(api: respx.MockRoute
     route = api.get("shelves/4/slots/").respond(json=page([{"id": 1, "label": "a", "shelf": 4}]))
     assert [s.label async for s in Slot.objects.filter(shelf=4)] == ["a"]
     assert route.calls.last.request.url.raw_path == b"/api/shelves/4/slots/?page_size=100"
-    shelf = Shelf._from_wire({"id": 4, "name": "S"})
+    shelf = Shelf.from_api({"id": 4, "name": "S"})
     assert [s.pk async for s in shelf.slots.all()] == [1]
 
 
@@ -183,7 +183,7 @@ async def test_nested_parent_is_one_encoded_segment(api: respx.MockRouter) -> No
 
 async def test_unloaded_reverse_in_async_needs_async_iteration(api: respx.MockRouter) -> None:
     """Raises the sync-twin error when a reverse manager is listed synchronously in a loop."""
-    author = Author._from_wire({"id": 7, "name": "Ann"})
+    author = Author.from_api({"id": 7, "name": "Ann"})
     with pytest.raises(SynchronousOnlyOperation):
         list(author.books.all())
     assert not api.calls
@@ -215,7 +215,7 @@ async def test_many_to_many_is_a_list_of_pks(api: respx.MockRouter) -> None:
     """Reads a list of pks, lists them through the manager and sends them back."""
     api.get("labels/").respond(json=page([{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]))
     put = api.put("records/5/").respond(json={"id": 5, "labels": [2]})
-    record = Record._from_wire({"id": 5, "labels": [1, 2]})
+    record = Record.from_api({"id": 5, "labels": [1, 2]})
     assert record.labels_ids == [1, 2]
     assert [label.name async for label in record.labels.all()] == ["a", "b"]
     assert paths(api) == ["GET /api/labels/?id__in=1,2&page_size=100"]
@@ -245,7 +245,7 @@ async def test_many_to_many_prefetch_batches(api: respx.MockRouter) -> None:
 async def test_filter_on_a_list_of_pks_takes_one_item(api: respx.MockRouter) -> None:
     """Sends filter(labels=2) as labels=2, the way django-filter reads a list field."""
     route = api.get("records/").respond(json=page([]))
-    await Record.objects.filter(labels=Label._from_wire({"id": 2, "name": "b"})).acount()
+    await Record.objects.filter(labels=Label.from_api({"id": 2, "name": "b"})).acount()
     assert route.calls.last.request.url.raw_path == b"/api/records/?labels=2&page_size=1"
     await Record.objects.filter(labels__in=[1, "3"]).acount()
     assert route.calls.last.request.url.raw_path == b"/api/records/?labels__in=1,3&page_size=1"
@@ -284,7 +284,7 @@ async def test_prefetched_many_answers_from_memory_without_in_filter(
     with pytest.raises(NotSupportedError, match="pk__in"):
         await song.moods.all().filter(name="m").acount()
     with pytest.raises(NotSupportedError):
-        [m async for m in Song._from_wire({"id": 2, "moods": [1]}).moods.all()]
+        [m async for m in Song.from_api({"id": 2, "moods": [1]}).moods.all()]
 
 
 def test_prefetch_related_checks_names_at_once() -> None:
@@ -298,7 +298,7 @@ def test_prefetch_related_checks_names_at_once() -> None:
 def test_unloaded_relation_loads_once_in_sync_code(api: respx.MockRouter) -> None:
     """Fetches an unloaded foreign key with one detail GET in sync code, then caches it."""
     route = api.get("authors/7/").respond(json={"id": 7, "name": "Ann"})
-    book_obj = Book._from_wire(book(1, author=7))
+    book_obj = Book.from_api(book(1, author=7))
     assert book_obj.author.name == "Ann"
     assert book_obj.author is book_obj.author
     assert route.call_count == 1
@@ -310,8 +310,8 @@ def test_unloaded_relation_loads_once_in_sync_code(api: respx.MockRouter) -> Non
 async def test_assigning_an_instance_is_what_asave_sends(api: respx.MockRouter) -> None:
     """Sends the assigned instance's pk as the foreign key."""
     route = api.patch("books/1/").respond(json=book(1, author=9))
-    book_obj = Book._from_wire(book(1, author=7))
-    book_obj.author = Author._from_wire({"id": 9, "name": "Zed"})
+    book_obj = Book.from_api(book(1, author=7))
+    book_obj.author = Author.from_api({"id": 9, "name": "Zed"})
     await book_obj.asave(update_fields=["author"])
     assert json.loads(route.calls.last.request.content) == {"author": 9}
     assert book_obj.author.name == "Zed"

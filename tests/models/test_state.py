@@ -81,7 +81,7 @@ async def test_create_loads_the_answer_into_the_state(api: respx.MockRouter) -> 
 
 def test_fields_absent_from_the_row_are_deferred() -> None:
     """Reports the fields a row did not carry, until they are set."""
-    obj = Book._from_wire({"id": 1, "title": "T"})
+    obj = Book.from_api({"id": 1, "title": "T"})
     assert obj.get_deferred_fields() == {
         "price",
         "published",
@@ -97,7 +97,7 @@ def test_fields_absent_from_the_row_are_deferred() -> None:
 
 def test_a_copy_does_not_share_the_relation_cache() -> None:
     """Copies the state with its own relation caches, sharing the row."""
-    obj = Book._from_wire(book(1, author={"id": 7, "name": "Ann"}))
+    obj = Book.from_api(book(1, author={"id": 7, "name": "Ann"}))
     assert obj.author.name == "Ann"
     for clone in (copy.copy(obj), pickle.loads(pickle.dumps(obj))):
         assert clone._state is not obj._state

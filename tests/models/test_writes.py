@@ -98,7 +98,7 @@ async def test_asave_update_fields_patches_those_only(api: respx.MockRouter) -> 
 
 async def test_update_fields_must_be_writable(api: respx.MockRouter) -> None:
     """Raises ValueError for update_fields naming a read-only or unknown field."""
-    obj = Book._from_wire(book(5))
+    obj = Book.from_api(book(5))
     with pytest.raises(ValueError, match="created_at"):
         await obj.asave(update_fields=["created_at"])
     with pytest.raises(ValueError, match="nope"):
@@ -109,7 +109,7 @@ async def test_update_fields_must_be_writable(api: respx.MockRouter) -> None:
 async def test_save_changed_only_patches_the_changes(api: respx.MockRouter) -> None:
     """PATCHes only changed fields under Meta.save_changed_only, and nothing when unchanged."""
     route = api.patch("patched-books/1/").respond(json={"id": 1, "title": "B", "price": "1.00"})
-    obj = PatchedBook._from_wire({"id": 1, "title": "A", "price": "1.00"})
+    obj = PatchedBook.from_api({"id": 1, "title": "A", "price": "1.00"})
     await obj.asave()
     assert not api.calls
     obj.title = "B"
@@ -123,7 +123,7 @@ async def test_save_changed_only_patches_the_changes(api: respx.MockRouter) -> N
 async def test_adelete_instance(api: respx.MockRouter) -> None:
     """DELETEs the detail URL and clears the pk."""
     route = api.delete("books/5/").respond(204)
-    obj = Book._from_wire(book(5))
+    obj = Book.from_api(book(5))
     assert await obj.adelete() == (1, {"testapp.Book": 1})
     assert obj.pk is None
     assert route.called
@@ -134,7 +134,7 @@ async def test_write_404_is_does_not_exist(api: respx.MockRouter) -> None:
     api.put("books/9/").respond(404, json={"detail": "Not found."})
     api.patch("books/9/").respond(404, json={"detail": "Not found."})
     api.delete("books/9/").respond(404, json={"detail": "Not found."})
-    obj = Book._from_wire(book(9))
+    obj = Book.from_api(book(9))
     with pytest.raises(Book.DoesNotExist):
         await obj.asave()
     with pytest.raises(Book.DoesNotExist):
@@ -171,7 +171,7 @@ async def test_bad_request_is_a_validation_error(api: respx.MockRouter) -> None:
 async def test_arefresh_from_db(api: respx.MockRouter) -> None:
     """Reloads the instance, or only the named fields, from its detail URL."""
     api.get("books/5/").respond(json=book(5, title="Fresh", price="20.00"))
-    obj = Book._from_wire(book(5, title="Stale"))
+    obj = Book.from_api(book(5, title="Stale"))
     obj.price = decimal.Decimal("1")
     await obj.arefresh_from_db(fields=["title"])
     assert obj.title == "Fresh"
@@ -268,8 +268,8 @@ def test_manager_has_no_delete() -> None:
 async def test_pk_with_slash_addresses_one_resource(api: respx.MockRouter) -> None:
     """Sends a pk containing '/', '?', '#' or '..' as one encoded segment."""
     route = api.delete(url__regex=r".*").respond(204)
-    await Tag._from_wire({"slug": "../books/1", "label": "x"}).adelete()
-    await Tag._from_wire({"slug": "a?b#c", "label": "x"}).adelete()
+    await Tag.from_api({"slug": "../books/1", "label": "x"}).adelete()
+    await Tag.from_api({"slug": "a?b#c", "label": "x"}).adelete()
     assert [c.request.url.raw_path.decode() for c in route.calls] == [
         "/api/tags/..%2Fbooks%2F1/",
         "/api/tags/a%3Fb%23c/",

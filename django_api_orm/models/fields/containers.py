@@ -82,7 +82,8 @@ class ListField(_ContainerField):
     child_suffix = "[]"
 
     def parse_wire(self, value: Any) -> Any:
-        super().parse_wire(value)
+        if type(value) is not list:
+            super().parse_wire(value)
         if self.child is None:
             return list(value)
         from_wire = self.child.from_wire
@@ -117,7 +118,8 @@ class DictField(_ContainerField):
     child_suffix = "{}"
 
     def parse_wire(self, value: Any) -> Any:
-        super().parse_wire(value)
+        if type(value) is not dict:
+            super().parse_wire(value)
         if self.child is None:
             return dict(value)
         from_wire = self.child.from_wire

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ForeignKey", "ManyToManyField", "RelatedField"]
 
-#: Reads nested objects of rows that came with no dialect (``Model._from_wire``).
+#: Reads nested objects of rows that came with no dialect (``Model.from_api`` on an embedded model).
 _PLAIN = BaseDialect()
 
 
