@@ -18,8 +18,9 @@ at the first request. The ids:
   the service, the header and why: "the value ends with a newline: strip() it").
   The value of ``AUTH_TOKEN`` and ``HEADERS`` is never quoted.
 - ``django_api_orm.E006``: a ``PAGINATION`` (or a model's ``Meta.pagination``) is not
-  a dict, has an unknown key, an unknown ``STYLE``, a ``PAGE_SIZE`` that is not a
-  positive int or an empty ``PAGE_SIZE_PARAM``.
+  a dict, has an unknown key, an unknown ``STYLE``, a ``PAGE_SIZE`` or ``MAX_PAGES``
+  that is not a positive int, an empty ``PAGE_SIZE_PARAM`` or a ``PREFETCH`` that
+  is not an int >= 0.
 - ``django_api_orm.E007``: a ``DIALECT`` is not the dotted path of a ``BaseDialect``
   subclass that imports.
 - ``django_api_orm.E008``: a model's ``Meta.service`` names an alias that

@@ -88,10 +88,16 @@ class Compiler(Generic[M]):
         *,
         ordering: Sequence[str] | None = None,
         size: int | None = None,
-        prefetch: int = 0,
+        prefetch: int | None = 0,
     ) -> AsyncIterator[list[M]]:
-        """Yield the instances of rows ``[low:high]`` of ``query``, a page at a time."""
+        """Yield the instances of rows ``[low:high]`` of ``query``, a page at a time.
+
+        ``prefetch`` is how many pages the walk requests ahead; ``None`` takes the
+        style's (``PAGINATION["PREFETCH"]``).
+        """
         walker = self.walker(query, ordering)
+        if prefetch is None:
+            prefetch = walker.style.prefetch
         where = f"GET {walker.path}"
         for_rows = self._hydrator(where)
         async for rows in walker.rows(low, high, size=size, prefetch=prefetch):

@@ -71,6 +71,7 @@ DEFAULT_PAGINATION: Mapping[str, Any] = MappingProxyType(
         "PAGE_SIZE": 100,
         "PAGE_SIZE_PARAM": "page_size",
         "MAX_PAGES": MAX_PAGES,
+        "PREFETCH": 0,
     }
 )
 
@@ -259,6 +260,12 @@ PAGINATION_KEYS: Mapping[str, Key] = MappingProxyType(
                 _is_nonempty_str,
             ),
             Key("MAX_PAGES", None, "a positive integer", _integer(at_least=1)),
+            Key(
+                "PREFETCH",
+                None,
+                "an integer >= 0 (pages requested ahead; 0 is off)",
+                _integer(at_least=0),
+            ),
         )
     }
 )
@@ -369,7 +376,8 @@ def validate_pagination(value: object, *, where: str) -> list[Problem]:
                     f"{where}[{name!r}] must be {key.expected}, not {_shown(key, setting)}.",
                     "STYLE is how the provider pages its lists ('none': a bare JSON array); "
                     "PAGE_SIZE the rows asked per page; PAGE_SIZE_PARAM the query "
-                    "parameter that carries it; MAX_PAGES the most pages one walk reads.",
+                    "parameter that carries it; MAX_PAGES the most pages one walk reads; "
+                    "PREFETCH how many following pages a walk requests ahead (0: none).",
                 )
             )
     return problems

@@ -107,6 +107,7 @@ class _Wire:
             cls = self.dialect.pagination_style(merged["STYLE"])
             style = cls(int(merged["PAGE_SIZE"]), merged["PAGE_SIZE_PARAM"])
             style.max_pages = int(merged["MAX_PAGES"])
+            style.prefetch = int(merged["PREFETCH"])
             self.styles[opts] = style
         return style
 

@@ -216,7 +216,12 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
         return [tuple(g(o) for g in getters) for o in objs]
 
     async def _afetch(
-        self, low: int, high: int | None, ordering: Sequence[str] | None = None
+        self,
+        low: int,
+        high: int | None,
+        ordering: Sequence[str] | None = None,
+        *,
+        prefetch: int | None = 0,
     ) -> list[Any]:
         query = self._query
         if query.is_empty:
@@ -228,14 +233,16 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
         if stop is not None and stop <= start:
             return []
         objs: list[M] = []
-        async for chunk in self._compiler().chunks(query, start, stop, ordering=ordering):
+        chunks = self._compiler().chunks(query, start, stop, ordering=ordering, prefetch=prefetch)
+        async for chunk in chunks:
             objs.extend(chunk)
         await self._attach_related(objs)
         return self._results(objs)
 
     async def _afetch_all(self) -> list[Any]:
         if self._result_cache is None:
-            self._result_cache = await self._afetch(0, None)
+            # Every row is kept anyway: PAGINATION["PREFETCH"] holds no more than that.
+            self._result_cache = await self._afetch(0, None, prefetch=None)
         return self._result_cache
 
     async def _attach_related(self, objs: list[M]) -> None:
@@ -245,7 +252,10 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
         await prefetch_related_objects(objs, names, using=self._db)
 
     def __aiter__(self) -> AsyncIterator[Any]:
-        """Iterate with ``async for``: fetch every page once, then serve from the cache."""
+        """Iterate with ``async for``: fetch every page once, then serve from the cache.
+
+        Like ``aiterator()``, the walk requests ``PAGINATION["PREFETCH"]`` pages ahead.
+        """
 
         async def generator() -> AsyncIterator[Any]:
             for obj in await self._afetch_all():
@@ -303,18 +313,24 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
     # --- async terminals ----------------------------------------------------
 
     async def aiterator(
-        self, chunk_size: int | None = None, *, prefetch: int = 0
+        self, chunk_size: int | None = None, *, prefetch: int | None = None
     ) -> AsyncIterator[Any]:
         """Yield results page by page in constant memory; nothing is cached.
 
-        ``chunk_size`` is the page size asked for. ``prefetch=N`` requests up to N
-        following pages at once when the server reports the total (page-number
-        and limit/offset pagination), keeping the order; memory grows to N pages.
+        ``chunk_size`` is the page size asked for. ``prefetch=N`` requests the N
+        pages following the one being read at once when the server reports the
+        total (page-number and limit/offset pagination), keeping the order and
+        the checks of a walk through ``next``. At most N + 1 pages are held: the
+        one being yielded and the N requested after it. ``prefetch=None`` (the
+        default) uses the service's ``PAGINATION["PREFETCH"]`` (or the model's
+        ``Meta.pagination``), 0 unless set; ``prefetch=0`` reads one page at a time.
         """
         if chunk_size is not None and chunk_size <= 0:
             raise ValueError("Chunk size must be strictly positive.")
-        if prefetch < 0:
-            raise ValueError("prefetch must be zero or a positive number of pages.")
+        if prefetch is not None and (
+            isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0
+        ):
+            raise ValueError("prefetch must be None, zero or a positive number of pages.")
         query = self._query
         if query.is_empty or query.empty_slice:
             return
@@ -469,8 +485,13 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
     contains = sync_twin(acontains)
     in_bulk = sync_twin(ain_bulk)
 
-    def iterator(self, chunk_size: int | None = None, *, prefetch: int = 0) -> Iterator[Any]:
-        """Sync twin of :meth:`aiterator`: yield results page by page; nothing is cached."""
+    def iterator(
+        self, chunk_size: int | None = None, *, prefetch: int | None = None
+    ) -> Iterator[Any]:
+        """Sync twin of :meth:`aiterator`: yield results page by page; nothing is cached.
+
+        ``prefetch=None`` (the default) uses ``PAGINATION["PREFETCH"]``.
+        """
         agen = self.aiterator(chunk_size, prefetch=prefetch)
         hint = "async for obj in queryset.aiterator()"
         try:

@@ -66,6 +66,10 @@ class PaginationStyle:
     stable: ClassVar[bool] = False
     #: The most pages one walk reads: ``PAGINATION["MAX_PAGES"]``, set by the service.
     max_pages: int = MAX_PAGES
+    #: How many following pages ``aiterator()`` and a full evaluation request ahead
+    #: when no ``prefetch=`` is given: ``PAGINATION["PREFETCH"]``, set by the service.
+    #: Only a positional style whose server reports the total requests ahead.
+    prefetch: int = 0
 
     def __init__(self, page_size: int, size_param: str) -> None:
         self.page_size = page_size

@@ -23,7 +23,7 @@ import asyncio
 import collections
 import itertools
 import operator
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -132,8 +132,15 @@ class PageWalker:
     ) -> AsyncIterator[list[Any]]:
         """Yield lists of rows, in order, that together are exactly rows ``[low:high]``.
 
-        With ``prefetch`` and a server that reports ``count``, up to ``prefetch``
-        following pages are requested at once; the order of rows is kept.
+        With ``prefetch=N``, a positional style (page number, limit/offset) and a
+        server that reports ``count``, the N pages following the one being read are
+        requested at once; rows come in the same order, and pass the same checks, as
+        walking ``next`` one page at a time. At most N + 1 pages are held: the one
+        just yielded and the N requested after it (each in flight, or received and
+        waiting its turn). The next request is sent only when the walk moves on
+        to the following page, and no page past ``MAX_PAGES`` is requested. Any
+        other walk (a cursor, a Link header, no ``count``, a server that does not
+        honour the page size) follows ``next``, one request at a time.
         """
         if high is not None and high <= low:
             return
@@ -165,7 +172,9 @@ class PageWalker:
         if self.count is not None:
             end = self.count if end is None else min(end, self.count)
         check = _Checks(self, start)
-        async for current in self._pages_from(page, first_params, start, page_size, end, prefetch):
+        pages = self._pages_from(page, first_params, start, page_size, end, prefetch)
+        del page  # _pages_from hands the first page over, then lets it go
+        async for current in pages:
             check(current)
             chunk = current.rows
             if skip:
@@ -191,15 +200,32 @@ class PageWalker:
         prefetch: int,
     ) -> AsyncIterator[Page]:
         """Yield ``first``, then the following pages: through ``next``, or, with
-        ``prefetch``, up to that many planned requests in flight, in order."""
+        ``prefetch``, up to that many planned requests in flight, in order.
+
+        Pages are planned only where following ``next`` would read the same ones:
+        the server reported a total and the first page is full (the size asked
+        was honoured) and links to a next page.
+        """
         yield first
-        full = len(first.rows) == size or not first.next
-        if prefetch > 0 and end is not None and full and self.style.positional:
-            requests = [self._page(row, size) for row in range(start + size, end, size)]
-            async for page in self._prefetched(requests, prefetch):
-                yield page
-            return
         page = first
+        del first  # no reference to the first page outlives its turn
+        if (
+            prefetch > 0
+            and self.count is not None
+            and end is not None
+            and self.style.positional
+            and page.next is not None
+            and len(page.rows) == size
+        ):
+            # Pages 2 to MAX_PAGES + 1 at most: the checks raise on the one past
+            # MAX_PAGES, as on a walk through next; a lazy range, not a list.
+            requests = (self._page(row, size) for row in range(start + size, end, size))
+            del page
+            async for ahead in self._prefetched(
+                itertools.islice(requests, self.style.max_pages), prefetch
+            ):
+                yield ahead
+            return
         # A server that links in a circle would never end. The links followed most
         # recently are remembered, not all of them: streaming stays constant in memory
         # (and MAX_PAGES ends a longer circle).
@@ -218,16 +244,20 @@ class PageWalker:
             page = await self.fetch(query)
             yield page
 
-    async def _prefetched(self, requests: list[Params], window: int) -> AsyncIterator[Page]:
-        """Fetch ``requests`` with at most ``window`` in flight; yield the pages in order."""
+    async def _prefetched(self, requests: Iterator[Params], window: int) -> AsyncIterator[Page]:
+        """Fetch ``requests`` with at most ``window`` in flight; yield the pages in order.
+
+        While a page is yielded, ``window`` more are requested after it (fewer near
+        the end): the one request sent before each yield replaces the page just
+        taken from the window, so window + 1 pages are held at most.
+        """
         tasks: collections.deque[asyncio.Task[Page]] = collections.deque()
-        queued = iter(requests)
         try:
-            for params in itertools.islice(queued, window):
+            for params in itertools.islice(requests, window):
                 tasks.append(asyncio.ensure_future(self.fetch(params)))
             while tasks:
                 page = await tasks.popleft()
-                following = next(queued, None)
+                following = next(requests, None)
                 if following is not None:
                     tasks.append(asyncio.ensure_future(self.fetch(following)))
                 yield page

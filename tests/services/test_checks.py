@@ -86,6 +86,14 @@ def test_valid_settings_pass() -> None:
         ({"default": {"BASE_URL": URL, "PAGINATION": {"STYLE": "pages"}}}, "E006", "'cursor'"),
         ({"default": {"BASE_URL": URL, "PAGINATION": {"PAGE_SIZE": -1}}}, "E006", "PAGE_SIZE"),
         (
+            {"default": {"BASE_URL": URL, "PAGINATION": {"PREFETCH": -1}}},
+            "E006",
+            "['PREFETCH'] must be an integer >= 0 (pages requested ahead; 0 is off), not -1 (int)",
+        ),
+        ({"default": {"BASE_URL": URL, "PAGINATION": {"PREFETCH": True}}}, "E006", "True (bool)"),
+        ({"default": {"BASE_URL": URL, "PAGINATION": {"PREFETCH": "4"}}}, "E006", "'4' (str)"),
+        ({"default": {"BASE_URL": URL, "PAGINATION": {"PREFETCH": 1.0}}}, "E006", "1.0 (float)"),
+        (
             {"default": {"BASE_URL": URL, "DIALECT": "no.such.Dialect"}},
             "E007",
             "cannot be imported",

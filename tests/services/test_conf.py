@@ -67,6 +67,7 @@ def test_every_client_key_maps_to_its_keyword() -> None:
         "PAGE_SIZE": 25,
         "PAGE_SIZE_PARAM": "page_size",
         "MAX_PAGES": 10_000,
+        "PREFETCH": 0,
     }
 
 
@@ -91,6 +92,7 @@ def test_unset_keys_are_left_to_the_client_defaults() -> None:
         "PAGE_SIZE": 100,
         "PAGE_SIZE_PARAM": "page_size",
         "MAX_PAGES": 10_000,
+        "PREFETCH": 0,
     }
 
 
@@ -247,6 +249,7 @@ def test_merge_pagination_overrides_the_service() -> None:
         "PAGE_SIZE": 2,
         "PAGE_SIZE_PARAM": "page_size",
         "MAX_PAGES": 10_000,
+        "PREFETCH": 0,
     }
     assert merge_pagination(service, None) is service
 
@@ -267,10 +270,15 @@ def test_merge_pagination_names_an_unknown_key() -> None:
         ({"PAGE_SIZE": 0}, "['PAGE_SIZE'] must be a positive integer"),
         ({"PAGE_SIZE_PARAM": ""}, "['PAGE_SIZE_PARAM'] must be the name"),
         ({"MAX_PAGES": 0}, "['MAX_PAGES'] must be a positive integer"),
+        ({"PREFETCH": -1}, "['PREFETCH'] must be an integer >= 0"),
+        ({"PREFETCH": True}, "['PREFETCH'] must be an integer >= 0"),
+        ({"PREFETCH": "2"}, "['PREFETCH'] must be an integer >= 0"),
+        ({"PREFETCH": 2.0}, "['PREFETCH'] must be an integer >= 0"),
     ],
 )
 def test_merge_pagination_validates_values(override: dict[str, object], message: str) -> None:
-    """Raises ImproperlyConfigured for a bad STYLE, PAGE_SIZE or PAGE_SIZE_PARAM."""
+    """Raises ImproperlyConfigured for a bad STYLE, PAGE_SIZE, PAGE_SIZE_PARAM, MAX_PAGES
+    or PREFETCH."""
     with pytest.raises(ImproperlyConfigured) as info:
         merge_pagination(get_config("default").pagination, override)
     assert message in str(info.value)
