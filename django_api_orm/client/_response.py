@@ -4,7 +4,7 @@ An attempt's :class:`~django_api_orm.client._pool.Exchange` means one of two
 things: a 2xx becomes an APIResponse with its body parsed as JSON
 (:func:`to_response`), anything else becomes an exception carrying the body
 (:func:`error_body`: the parsed JSON if it is JSON, else text). Bodies are
-parsed by :func:`django_api_orm.client._json.loads`: orjson when installed,
+parsed by :func:`django_api_orm.client._json.loads`: msgspec when installed,
 with the results of ``json.loads``.
 """
 
