@@ -3,18 +3,20 @@
 An attempt's :class:`~django_api_orm.client._pool.Exchange` means one of two
 things: a 2xx becomes an APIResponse with its body parsed as JSON
 (:func:`to_response`), anything else becomes an exception carrying the body
-(:func:`error_body`: the parsed JSON if it is JSON, else text).
+(:func:`error_body`: the parsed JSON if it is JSON, else text). Bodies are
+parsed by :func:`django_api_orm.client._json.loads`: msgspec when installed,
+with the results of ``json.loads``.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from json import loads as _json_loads
 from typing import Any, Final
 
 import httpx
 
+from . import _json
 from ._errors import invalid_response
 from ._log import logger
 from ._pool import Exchange
@@ -85,7 +87,7 @@ def to_response(
     data: Any = None
     if body and not body.isspace() and exchange.status_code != 204:
         try:
-            data = _json_loads(body)
+            data = _json.loads(body)
         except (ValueError, RecursionError) as error:
             # ValueError: not JSON, cut short, or not UTF-8. RecursionError:
             # nested deeper than the parser can go.
@@ -131,7 +133,7 @@ def error_body(exchange: Exchange) -> Any:
     content_type = exchange.headers.get("content-type", "")
     if exchange.complete and ("json" in content_type or body.lstrip()[:1] in (b"{", b"[")):
         try:
-            return _json_loads(body)
+            return _json.loads(body)
         except (ValueError, RecursionError):
             pass
     return _text(body)
