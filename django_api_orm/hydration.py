@@ -34,9 +34,6 @@ def hydrate(
     the row's nested objects.
     """
     new = object.__new__
-    # object.__setattr__, not obj.__dict__[...]: CPython keeps the attributes inline
-    # without a separate dict per instance, fewer objects for the collector.
-    setattr_ = object.__setattr__
     out: list[M] = []
     append = out.append
     # Why: two new objects a row (the instance and its state) made the cyclic garbage
@@ -61,7 +58,10 @@ def hydrate(
             state.relations = None
             state.prefetched = None
             obj = new(model)
-            setattr_(obj, "_state", state)
+            # A plain attribute store, not obj.__dict__[...]: CPython keeps the
+            # attributes inline, without a dict per instance (fewer objects for the
+            # collector), and specializes the store (cheaper than object.__setattr__).
+            obj._state = state
             append(obj)
     finally:
         if collecting:
