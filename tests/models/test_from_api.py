@@ -165,3 +165,33 @@ async def test_from_api_list_over_a_custom_endpoint(api: respx.MockRouter) -> No
     response = await services["default"].get("books/featured/")
     featured = Book.from_api_list(response.data["results"])
     assert [(b.pk, b.in_print) for b in featured] == [(1, True), (2, False)]
+
+
+class Tracked(RemoteModel):
+    """A model whose own __setattr__ records assignments (as change tracking does)."""
+
+    name = fields.CharField()
+    price = fields.DecimalField(max_digits=8, decimal_places=2)
+
+    class Meta:
+        endpoint = "tracked/"
+        app_label = "testapp"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not name.startswith("_"):
+            self.__class__.assigned.append(name)
+        super().__setattr__(name, value)
+
+    assigned: list[str] = []
+
+
+def test_reading_fields_never_runs_the_models_setattr() -> None:
+    """A first read caches the value without calling the model's __setattr__;
+    an assignment does call it."""
+    Tracked.assigned.clear()
+    obj = Tracked.from_api({"id": 1, "name": "a", "price": "1.50"})
+    assert (obj.name, obj.price, obj.id) == ("a", decimal.Decimal("1.50"), 1)
+    assert Tracked.assigned == []
+    assert vars(obj)["price"] == decimal.Decimal("1.50")  # cached all the same
+    obj.name = "b"
+    assert Tracked.assigned == ["name"]

@@ -42,6 +42,7 @@ __all__ = [
 
 
 _MISSING: Any = object()
+_object_setattr: Any = object.__setattr__
 
 
 class _NotProvided:
@@ -231,9 +232,15 @@ class Field:
                 value = self.parse_wire(raw)
             except (TypeError, ValueError, ArithmeticError, ValidationError) as exc:
                 raise self._invalid_wire(raw, str(exc) or type(exc).__name__) from exc
-        # Cached in the instance, where it wins over this (non-data) descriptor;
-        # object.__setattr__ keeps CPython's inline attribute values (no __dict__).
-        object.__setattr__(instance, self.attname, value)
+        # Cached in the instance, where it wins over this (non-data) descriptor,
+        # stored as CPython keeps inline attribute values (no __dict__ made). The
+        # setattr() builtin is the cheaper call, but it would run a model's own
+        # __setattr__ (which may track changes): a read must not, so such a model
+        # gets object.__setattr__.
+        if type(instance).__setattr__ is _object_setattr:
+            setattr(instance, self.attname, value)
+        else:
+            _object_setattr(instance, self.attname, value)
         return value
 
     def value_from_wire(self, instance: RemoteModel) -> Any:
