@@ -36,6 +36,10 @@ from benchmarks.server import make_record
 
 HOST = "127.0.0.1"
 PREFIX = "/api/"
+#: Seconds hypercorn may take to stop once asked. A client that went away without
+#: closing its TLS connections (an interrupted benchmark) would otherwise hold the
+#: stop for asyncio's 30 s TLS shutdown timeout.
+STOP_GRACE = 1.0
 ENDPOINTS = ("records", "slow")
 
 Headers = list[tuple[bytes, bytes]]
@@ -110,7 +114,7 @@ async def serve(records: int, latency: float, certfile: str, keyfile: str) -> No
     config.certfile, config.keyfile = certfile, keyfile
     config.loglevel = "WARNING"
     config.accesslog = None
-    config.graceful_timeout = 1.0
+    config.graceful_timeout = STOP_GRACE
     # hypercorn closes a connection (HTTP/2: GOAWAY) after 1,000 requests by
     # default; the row counts on one connection for all of its runs.
     config.keep_alive_max_requests = 2**31
@@ -138,11 +142,24 @@ async def serve(records: int, latency: float, certfile: str, keyfile: str) -> No
     watcher = asyncio.create_task(watch_parent())
     announcer = asyncio.create_task(announce())
     app = App(records, latency, started)
-    await hypercorn_serve(app, config, shutdown_trigger=stop.wait, mode="asgi")  # type: ignore[arg-type]
-    for task in (watcher, announcer):
+    server = asyncio.create_task(
+        hypercorn_serve(app, config, shutdown_trigger=stop.wait, mode="asgi")  # type: ignore[arg-type]
+    )
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({server, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not server.done():  # asked to stop: hypercorn closes its connections, or not
+        await asyncio.wait({server}, timeout=STOP_GRACE * 2)
+    failed = server.done() and not server.cancelled() and server.exception() is not None
+    if not server.done():
+        # Cancelled half-way through its shutdown, hypercorn's connection tasks
+        # would each print a traceback: stop quietly, this is the expected case.
+        loop.set_exception_handler(lambda _loop, _context: None)
+    tasks = (server, stopping, watcher, announcer)
+    for task in tasks:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await asyncio.wait(tasks, timeout=STOP_GRACE)
+    if failed:
+        raise RuntimeError("hypercorn stopped on an error") from server.exception()
 
 
 def main() -> None:
