@@ -30,6 +30,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Awaitable, Callable, Iterator
@@ -56,8 +57,16 @@ PREFETCH = 4
 MEMORY_RUNS = 1
 LATENCY_MS = 5.0
 SERVER_START_TIMEOUT = 60.0
+#: Row g: requests in flight at once over TLS; g3 has fewer, g4 one at a time.
+TLS_CONCURRENCY = 100
+TLS_LOW_CONCURRENCY = 10
+#: Rows g2 to g4 make fewer calls than g, to keep the run short.
+TLS_SLOW_GETS = 300
+TLS_FEW_GETS = 200
+#: Row g's service aliases: one HTTP/2 connection, and an HTTP/1.1 pool (default limits).
+H2, H11 = "h2", "h11"
 
-ROWS = ("a", "b", "c", "d", "e", "f")
+ROWS = ("a", "b", "c", "d", "e", "f", "g")
 #: Row a2's filters: every record satisfies both, so each page passes the ORM's check
 #: of the rows against the query (the server ignores them, as a provider may).
 FILTERS = {"id__gte": 1, "price__gte": 0}
@@ -95,19 +104,57 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+@dataclass(frozen=True)
+class TLSServer(Server):
+    ca_path: str  # the PEM file of the CA that signed the server's certificate
+
+
 @contextlib.contextmanager
 def running_server(records: int = LIST_RECORDS, big: int = BIG_RECORDS) -> Iterator[Server]:
-    """Start ``benchmarks.server`` in a subprocess; yield it; always stop it.
+    """Start ``benchmarks.server`` in a subprocess; yield it; always stop it."""
+    with _subprocess_server(
+        "benchmarks.server",
+        ("--records", str(records), "--big", str(big), "--latency-ms", str(LATENCY_MS)),
+        "http",
+    ) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def running_tls_server(records: int = GETS) -> Iterator[TLSServer]:
+    """Start ``benchmarks.tls_server`` (hypercorn, HTTP/2 and HTTP/1.1 over TLS); always stop it.
+
+    The certificate for 127.0.0.1 comes from a ``trustme`` CA made here; the CA's
+    certificate is written next to it, for the services' ``VERIFY_SSL``.
+    """
+    import trustme  # a dev dependency, like hypercorn
+
+    ca = trustme.CA()
+    cert = ca.issue_cert(HOST)
+    with tempfile.TemporaryDirectory(prefix="bench-tls-") as directory:
+        ca_path, certfile, keyfile = (Path(directory, n) for n in ("ca.pem", "cert.pem", "key.pem"))
+        ca.cert_pem.write_to_path(str(ca_path))
+        cert.private_key_pem.write_to_path(str(keyfile))
+        for index, pem in enumerate(cert.cert_chain_pems):
+            pem.write_to_path(str(certfile), append=index > 0)
+        args = (
+            *("--records", str(records), "--latency-ms", str(LATENCY_MS)),
+            *("--certfile", str(certfile), "--keyfile", str(keyfile)),
+        )
+        with _subprocess_server("benchmarks.tls_server", args, "https") as server:
+            yield TLSServer(server.base_url, server.pid, str(ca_path))
+
+
+@contextlib.contextmanager
+def _subprocess_server(module: str, args: tuple[str, ...], scheme: str) -> Iterator[Server]:
+    """Run ``python -m module *args`` until it prints ``PORT <n>``; yield it; always stop it.
 
     The server gets its own session, so a Ctrl-C here does not reach it; it stops
     when we terminate it below, or by itself when its stdin (held by us) closes,
     which also covers this process being killed outright.
     """
     process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "benchmarks.server"),
-            *("--records", str(records), "--big", str(big), "--latency-ms", str(LATENCY_MS)),
-        ],
+        [sys.executable, "-m", module, *args],
         cwd=REPO_ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -118,11 +165,11 @@ def running_server(records: int = LIST_RECORDS, big: int = BIG_RECORDS) -> Itera
         with selectors.DefaultSelector() as selector:
             selector.register(process.stdout, selectors.EVENT_READ)
             if not selector.select(SERVER_START_TIMEOUT):
-                raise RuntimeError(f"the benchmark server did not start in {SERVER_START_TIMEOUT}s")
+                raise RuntimeError(f"{module} did not start in {SERVER_START_TIMEOUT}s")
         line = process.stdout.readline().decode().split()
         if len(line) != 2 or line[0] != "PORT":
-            raise RuntimeError(f"the benchmark server failed to start (exit {process.poll()})")
-        yield Server(f"http://{HOST}:{line[1]}/api/", process.pid)
+            raise RuntimeError(f"{module} failed to start (exit {process.poll()})")
+        yield Server(f"{scheme}://{HOST}:{line[1]}/api/", process.pid)
     finally:
         if process.stdin is not None:
             with contextlib.suppress(OSError):
@@ -138,14 +185,28 @@ def running_server(records: int = LIST_RECORDS, big: int = BIG_RECORDS) -> Itera
             process.stdout.close()
 
 
-def configure_django(base_url: str) -> None:
-    """Configure Django minimally: the package's app and one service."""
+def configure_django(base_url: str, tls: TLSServer | None = None) -> None:
+    """Configure Django minimally: the package's app and one service.
+
+    With ``tls``, two more services point at it (row g): ``h2`` with
+    ``HTTP2=True`` and ``h11`` with ``HTTP2=False``, both trusting its CA and
+    keeping the default pool limits.
+    """
+    services: dict[str, dict[str, Any]] = {"default": {"BASE_URL": base_url, "MAX_RETRIES": 0}}
+    if tls is not None:
+        for alias, http2 in ((H2, True), (H11, False)):
+            services[alias] = {
+                "BASE_URL": tls.base_url,
+                "MAX_RETRIES": 0,
+                "HTTP2": http2,
+                "VERIFY_SSL": tls.ca_path,
+            }
     settings.configure(
         DEBUG=False,
         USE_TZ=True,
         TIME_ZONE="UTC",
         INSTALLED_APPS=["django_api_orm"],
-        API_ORM_SERVICES={"default": {"BASE_URL": base_url, "MAX_RETRIES": 0}},
+        API_ORM_SERVICES=services,
         LOGGING_CONFIG=None,
     )
     django.setup()
@@ -670,6 +731,65 @@ class Suite:
         sequential = functools.partial(self.orm_list, self.SlowRecord)
         return await self.meter.alternate(row, self.runs, prefetching, sequential)
 
+    # g. HTTP/2 multiplexing ------------------------------------------------------------
+
+    async def tls_gets(
+        self, alias: str, model: Any = None, concurrency: int = TLS_CONCURRENCY, n: int = GETS
+    ) -> None:
+        semaphore = asyncio.Semaphore(concurrency)
+        manager: Any = (model or self.Record).objects
+        queryset = manager.using(alias)
+
+        async def one(pk: int) -> Any:
+            async with semaphore:
+                return await queryset.aget(pk=pk)
+
+        objs = await asyncio.gather(*(one(pk) for pk in range(1, n + 1)))
+        assert objs[-1].id == n
+
+    @staticmethod
+    async def tls_connections(alias: str) -> tuple[dict[str, int], str]:
+        """Ask the TLS server, through ``alias``, how many connections sent requests since
+        it was last asked, by HTTP version ("2", "1.1"); return that and the HTTP
+        version the answer came in."""
+        from django_api_orm import services
+
+        response = await services[alias].get("connections/")
+        return response.data, response.http_version
+
+    async def bench_multiplexing(self, meter: Meter) -> list[Row]:
+        """Row g and its variants: the same aget() calls over one HTTP/2 connection and
+        over an HTTP/1.1 pool, against one hypercorn server over TLS."""
+        late = f", {LATENCY_MS:g} ms late"
+        variants = [
+            ("g", None, GETS, TLS_CONCURRENCY, ""),
+            ("g2", self.SlowRecord, TLS_SLOW_GETS, TLS_CONCURRENCY, late),
+            ("g3", self.SlowRecord, TLS_FEW_GETS, TLS_LOW_CONCURRENCY, late),
+            ("g4", None, TLS_FEW_GETS, 1, ""),
+        ]
+        # The first answer on each side says what it spoke.
+        for alias, expected in ((H2, "HTTP/2"), (H11, "HTTP/1.1")):
+            _, version = await self.tls_connections(alias)
+            if version != expected:
+                raise AssertionError(f"service {alias!r} spoke {version}, not {expected}")
+        rows = []
+        for key, model, n, concurrency, slow in variants:
+            h2 = functools.partial(self.tls_gets, H2, model, concurrency, n)
+            h11 = functools.partial(self.tls_gets, H11, model, concurrency, n)
+            await self.tls_connections(H2)  # a new count
+            # Warm up on a fifth, as row c: enough to open the pool's connections.
+            await self.tls_gets(H2, model, concurrency, n // 5)
+            await self.tls_gets(H11, model, concurrency, n // 5)
+            how = f"concurrency {concurrency}" if concurrency > 1 else "sequential"
+            row = Row(key, f"{n:,} aget(), {how}, TLS{slow}: h2 vs h1.1")
+            row.per = n
+            await meter.alternate(row, self.runs, h2, h11, warm=False)
+            # The connections that sent requests, in the warm-up and the timed runs.
+            used, _ = await self.tls_connections(H2)
+            row.title += f" (conns {used['2']} vs {used['1.1']})"
+            rows.append(row)
+        return rows
+
     # profiling -----------------------------------------------------------------------
 
     def profile(self, key: str, runner: asyncio.Runner) -> None:
@@ -754,8 +874,10 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM ends us as Ctrl-C does: KeyboardInterrupt unwinds through the
     # with-blocks below, which cancel what runs on the loop and stop the server.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    with running_server() as server:
-        configure_django(server.base_url)
+    with contextlib.ExitStack() as servers:
+        server = servers.enter_context(running_server())
+        tls = servers.enter_context(running_tls_server()) if "g" in which else None
+        configure_django(server.base_url, tls)
         suite = Suite(server, args.runs)
         rows: list[Row] = []
         with asyncio.Runner() as runner:
@@ -769,6 +891,8 @@ def main(argv: list[str] | None = None) -> int:
             if "f" in which:
                 rows.append(runner.run(suite.bench_prefetch()))
                 rows.append(runner.run(suite.bench_prefetch_latency()))
+            if tls is not None:
+                rows += runner.run(suite.bench_multiplexing(Meter(tls)))
             elapsed = time.perf_counter() - started
             rows.sort(key=lambda row: row.key)
             print(render(rows, args.runs, elapsed, (load, os.getloadavg()[0])), flush=True)
