@@ -14,7 +14,6 @@ import asyncio
 import importlib
 import os
 import ssl
-from asyncio import timeout as _deadline
 from asyncio import timeout_at as _deadline_at
 from collections.abc import Mapping
 from typing import Final, NamedTuple, TypeAlias
@@ -200,55 +199,70 @@ class Connections:
         body of a 503 is worth reading. Waiting for a free slot counts against
         the call's deadline; when it passes, the builtin ``TimeoutError`` is raised.
         """
-        # Outer: the call's deadline, over the wait for a slot and the attempt.
-        # Inner: the attempt's own timeout. Whichever ends first ends the attempt.
-        async with _deadline_at(call.ends), self._semaphore:
-            if self._closed:
-                raise RuntimeError(CLOSED_MESSAGE)
-            pool = self._pool
-            if pool.suspect:
-                pool = self._check_pool(pool)
-            pool.in_flight += 1
-            completed = False
-            # httpx's connect timeout ends just before the attempt's limit, so
-            # a connection that cannot be made raises ConnectTimeout (the
-            # request never left: any method may be retried), not our deadline.
-            limit = min(self._timeout, call.remaining())
-            request.extensions["timeout"] = {
-                "connect": limit * CONNECT_SHARE,
-                "read": self._timeout,
-                "write": self._timeout,
-                "pool": self._timeout,
-            }
-            try:
-                # The deadline covers connect, send and the whole body, which
-                # httpx's timeouts (each one socket operation) do not: a server
-                # trickling a byte at a time would otherwise hold us forever.
-                async with _deadline(self._timeout):
-                    # Straight to the transport: redirects, retries, auth and the
-                    # deadline are this client's own, so httpx.AsyncClient.send's
-                    # auth flow, redirect loop and hooks would be pure cost.
-                    response = await pool.transport.handle_async_request(request)
-                    response.request = request
-                    if "set-cookie" in response.headers:
-                        pool.client.cookies.extract_cookies(response)
-                    try:
-                        exchange = await self._read(response, call=call, follow=follow)
-                    finally:
-                        # Always release the connection, also for answers we
-                        # discard (a retried 503, a redirect).
-                        await response.aclose()
-                completed = True
-                return exchange
-            finally:
-                pool.in_flight -= 1
-                if pool is not self._pool:
-                    if pool.in_flight == 0 and pool in self._retired:
-                        self._close_retired(pool)  # the last request on a retired pool
-                elif not completed:
-                    # Cancelled, timed out or failed: the moment httpcore may
-                    # have left a connection behind (see _check_pool).
-                    self._check_pool(pool)
+        # The call's deadline bounds the wait for a slot (a free slot is taken at
+        # once, with no timer); then one timer ends the attempt at the call's
+        # deadline or the attempt's own timeout, whichever comes first.
+        semaphore = self._semaphore
+        if semaphore.locked():
+            async with _deadline_at(call.ends):
+                await semaphore.acquire()
+        else:
+            await semaphore.acquire()  # returns at once: a slot is free
+        try:
+            return await self._attempt(request, call=call, follow=follow)
+        finally:
+            semaphore.release()
+
+    async def _attempt(self, request: httpx.Request, *, call: Call, follow: bool) -> Exchange:
+        """:meth:`attempt`, holding a slot."""
+        if self._closed:
+            raise RuntimeError(CLOSED_MESSAGE)
+        pool = self._pool
+        if pool.suspect:
+            pool = self._check_pool(pool)
+        pool.in_flight += 1
+        completed = False
+        # httpx's connect timeout ends just before the attempt's limit, so
+        # a connection that cannot be made raises ConnectTimeout (the
+        # request never left: any method may be retried), not our deadline.
+        now = asyncio.get_running_loop().time()
+        limit = min(self._timeout, call.ends - now)
+        request.extensions["timeout"] = {
+            "connect": limit * CONNECT_SHARE,
+            "read": self._timeout,
+            "write": self._timeout,
+            "pool": self._timeout,
+        }
+        try:
+            # The timer covers connect, send and the whole body, which httpx's
+            # timeouts (each one socket operation) do not: a server trickling a
+            # byte at a time would otherwise hold us forever. It ends at the
+            # attempt's timeout or the call's deadline, whichever comes first.
+            async with _deadline_at(now + limit):
+                # Straight to the transport: redirects, retries, auth and the
+                # deadline are this client's own, so httpx.AsyncClient.send's
+                # auth flow, redirect loop and hooks would be pure cost.
+                response = await pool.transport.handle_async_request(request)
+                response.request = request
+                if "set-cookie" in response.headers:
+                    pool.client.cookies.extract_cookies(response)
+                try:
+                    exchange = await self._read(response, call=call, follow=follow)
+                finally:
+                    # Always release the connection, also for answers we
+                    # discard (a retried 503, a redirect).
+                    await response.aclose()
+            completed = True
+            return exchange
+        finally:
+            pool.in_flight -= 1
+            if pool is not self._pool:
+                if pool.in_flight == 0 and pool in self._retired:
+                    self._close_retired(pool)  # the last request on a retired pool
+            elif not completed:
+                # Cancelled, timed out or failed: the moment httpcore may
+                # have left a connection behind (see _check_pool).
+                self._check_pool(pool)
 
     async def _read(self, response: httpx.Response, *, call: Call, follow: bool) -> Exchange:
         status = response.status_code

@@ -316,6 +316,47 @@ async def test_next_on_another_origin_is_refused(api: respx.MockRouter) -> None:
     assert len(api.calls) == 1
 
 
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://api.example.test@evil.example/api/books/?page=2",  # userinfo, then the host
+        "https://api.example.test.evil.example/api/books/?page=2",
+        "https://api.example.test:8443/api/books/?page=2",
+        "http://api.example.test/api/books/?page=2",
+    ],
+    ids=["userinfo", "longer-host", "other-port", "other-scheme"],
+)
+async def test_next_that_only_starts_like_our_origin_is_refused(
+    api: respx.MockRouter, link: str
+) -> None:
+    """Refuses a link whose text begins as the service's origin but names another."""
+    api.get("books/").respond(json=page([book(1)], count=2, next=link))
+    with pytest.raises(InvalidResponseError, match="another origin"):
+        [b async for b in Book.objects.all()]
+    assert len(api.calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("link", "sent_query"),
+    [
+        (f"{API}books/?page=2#top", "page=2"),
+        (f"{API}books/?page=2&q=a%23b", "page=2&q=a%23b"),
+        (f"{API}books/?pa\tge=2", "page=2"),  # urlsplit() drops a tab, as browsers do
+        ("https://API.example.test/api/books/?page=2", "page=2"),  # host case
+        ("https://api.example.test:443/api/books/?page=2", "page=2"),  # default port
+    ],
+    ids=["fragment", "escaped-hash", "tab", "host-case", "default-port"],
+)
+async def test_next_on_our_origin_sends_its_query(
+    api: respx.MockRouter, link: str, sent_query: str
+) -> None:
+    """Follows a link on the service's origin, however spelled, with urlsplit()'s query."""
+    api.get("books/", params={"page": "2"}).respond(json=page([book(2)], count=2))
+    api.get("books/").respond(json=page([book(1)], count=2, next=link))
+    assert [b.pk async for b in Book.objects.all()] == [1, 2]
+    assert paths(api)[1] == f"/api/books/?{sent_query}"
+
+
 async def test_slice_maps_to_one_page(api: respx.MockRouter) -> None:
     """Fetches [20:40] as page 2 of 20."""
     route = api.get("books/").respond(
