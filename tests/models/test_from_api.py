@@ -176,6 +176,8 @@ class Tracked(RemoteModel):
     class Meta:
         endpoint = "tracked/"
         app_label = "testapp"
+        filter_fields: dict[str, list[str]] = {}
+        ordering_fields = ["id"]
 
     def __setattr__(self, name: str, value: Any) -> None:
         if not name.startswith("_"):
