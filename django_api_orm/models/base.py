@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Self
 
 from django.core import exceptions as django_exceptions
@@ -258,7 +258,7 @@ class RemoteModel(metaclass=RemoteModelBase):
         opts = cls._meta
         if opts.abstract:
             raise TypeError(f"{cls.__name__} is abstract and cannot be instantiated.")
-        if isinstance(data, dict | str | bytes):
+        if isinstance(data, Mapping | str | bytes | bytearray):
             raise TypeError(
                 f"{cls.__name__}.from_api_list() takes a list of records, got a "
                 f"{type(data).__name__}. Pass one record to {cls.__name__}.from_api(), or "
