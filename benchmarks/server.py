@@ -233,6 +233,27 @@ class HTTPProtocol(asyncio.Protocol):
         self.transport = None
 
 
+async def stop_signals() -> tuple[asyncio.Event, asyncio.Task[None]]:
+    """Return an event set on SIGTERM, SIGINT or when the parent goes, and the task
+    watching for the last (cancel it when done).
+
+    The parent holds our stdin open; EOF means it is gone (even after SIGKILL).
+    """
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+
+    async def watch_parent() -> None:
+        while await reader.read(4096):
+            pass
+        stop.set()
+
+    return stop, asyncio.create_task(watch_parent())
+
+
 async def serve(records: int, big: int, latency: float) -> None:
     loop = asyncio.get_running_loop()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -243,20 +264,7 @@ async def serve(records: int, big: int, latency: float) -> None:
     app.build()
     server = await loop.create_server(lambda: HTTPProtocol(app, latency), sock=sock, backlog=1024)
 
-    stop = asyncio.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-
-    # The parent holds our stdin open; EOF means it is gone (even after SIGKILL).
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-
-    async def watch_parent() -> None:
-        while await reader.read(4096):
-            pass
-        stop.set()
-
-    watcher = asyncio.create_task(watch_parent())
+    stop, watcher = await stop_signals()
     print(f"PORT {port}", flush=True)
     async with server:
         await stop.wait()

@@ -24,15 +24,13 @@ import argparse
 import asyncio
 import contextlib
 import json
-import signal
 import socket
-import sys
 from typing import Any
 
 from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config
 
-from benchmarks.server import make_record
+from benchmarks.server import make_record, stop_signals
 
 HOST = "127.0.0.1"
 PREFIX = "/api/"
@@ -120,26 +118,13 @@ async def serve(records: int, latency: float, certfile: str, keyfile: str) -> No
     config.keep_alive_max_requests = 2**31
     config.keep_alive_timeout = 60.0
 
-    stop = asyncio.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-
-    # The parent holds our stdin open; EOF means it is gone (even after SIGKILL).
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-
-    async def watch_parent() -> None:
-        while await reader.read(4096):
-            pass
-        stop.set()
-
+    stop, watcher = await stop_signals()
     started = asyncio.Event()
 
     async def announce() -> None:
         await started.wait()  # hypercorn ran the app's lifespan startup: it is serving
         print(f"PORT {port}", flush=True)
 
-    watcher = asyncio.create_task(watch_parent())
     announcer = asyncio.create_task(announce())
     app = App(records, latency, started)
     server = asyncio.create_task(

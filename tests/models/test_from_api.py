@@ -69,19 +69,6 @@ def test_from_api_converts_on_first_read_and_keeps_the_record() -> None:
         obj.price  # noqa: B018
 
 
-def test_from_api_leaves_missing_fields_deferred() -> None:
-    """A key absent from the record is deferred, as in a row the ORM read."""
-    obj = Book.from_api({"id": 4, "title": "Short"})
-    assert obj.get_deferred_fields() == {
-        "price",
-        "published",
-        "in_print",
-        "tags",
-        "author_id",
-        "created_at",
-    }
-
-
 def test_from_api_reads_a_nested_object_as_the_related_instance() -> None:
     """A nested foreign key becomes the loaded related instance, as in an ORM row."""
     obj = Book.from_api(book(5, author={"id": 2, "name": "Le Guin"}))
