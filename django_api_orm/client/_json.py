@@ -52,23 +52,21 @@ try:
 except ImportError:  # the stdlib path: installed without the fast extra
     _fast_decoder = None
 else:
+    _decode: Final = msgspec.json.Decoder().decode
     # MsgspecError: a DecodeError (not JSON, or not what json reads alike) or a
     # ValidationError (a number out of a double's range).
     _refused: Final = (msgspec.MsgspecError, RecursionError)
 
-    def _make_fast(decode: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
-        def loads(body: bytes) -> Any:
-            """Parse ``body`` as ``json.loads(body)`` does, with msgspec where it agrees."""
-            if type(body) is not bytes:
-                return _json_loads(body)
-            try:
-                return decode(body)
-            except _refused:
-                return _json_loads(body)
+    def _msgspec_loads(body: bytes) -> Any:
+        """Parse ``body`` as ``json.loads(body)`` does, with msgspec where it agrees."""
+        if type(body) is not bytes:
+            return _json_loads(body)
+        try:
+            return _decode(body)
+        except _refused:
+            return _json_loads(body)
 
-        return loads
-
-    _fast_decoder = _make_fast(msgspec.json.Decoder().decode)
+    _fast_decoder = _msgspec_loads
 
 #: The active decoder's name: ``"msgspec"`` or ``"json"``.
 DECODER: str = "json" if _fast_decoder is None else "msgspec"

@@ -264,20 +264,15 @@ class RemoteModel(metaclass=RemoteModelBase):
                 f"{type(data).__name__}. Pass one record to {cls.__name__}.from_api(), or "
                 "a page's rows (for Django REST framework: data['results'])."
             )
+        db = dialect = None
         if opts.embedded:
             if using is not None:
                 raise TypeError(f"{cls.__name__} is an embedded record and has no service.")
-            return hydrate(cls, data, where=f"{cls.__name__}.from_api", using=None, dialect=None)
-        alias = opts.service if using is None else using
-        dialect = services.dialect(alias)  # an unknown alias raises ImproperlyConfigured
-        return hydrate(
-            cls,
-            data,
-            where=f"{cls.__name__}.from_api",
-            # As the ORM: rows of the model's own service keep no alias.
-            using=None if alias == opts.service else alias,
-            dialect=dialect,
-        )
+        else:
+            alias = opts.service if using is None else using
+            dialect = services.dialect(alias)  # an unknown alias raises ImproperlyConfigured
+            db = None if alias == opts.service else alias  # as the ORM's own rows
+        return hydrate(cls, data, where=f"{cls.__name__}.from_api", using=db, dialect=dialect)
 
     def get_deferred_fields(self) -> set[str]:
         """Return the attnames of the fields neither in the server's row nor set here."""
