@@ -14,6 +14,7 @@ from django_api_orm.exceptions import (
     PermissionDeniedError,
     RateLimitError,
     ServerError,
+    ServiceUnavailableError,
     TimeoutError,
     TransportError,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "RateLimitError",
     "RemoteModel",
     "ServerError",
+    "ServiceUnavailableError",
     "TimeoutError",
     "TransportError",
     "exceptions",

@@ -59,12 +59,15 @@ class Compiler(Generic[M]):
         client = self.client
         style = self.style
         opts = self.opts
+        get = self.service.get
+        use_cache = query.use_cache
         # Built once per query: None when no filter can be checked against the rows.
         check = page_check(query, dialect, where=where)
 
         async def fetch(request: Params | str) -> Page:
             query_string = request if isinstance(request, str) else dialect.encode_query(request)
-            response = await client.get(f"{path}?{query_string}" if query_string else path)
+            url = f"{path}?{query_string}" if query_string else path
+            response = await get(url, opts, use_cache=use_cache)
             page = dialect.parse_page(response.data, response.headers, style, opts, where=where)
             if check is not None:
                 check(page.rows)  # a row contradicting a filter: the server ignored it
@@ -122,8 +125,9 @@ class Compiler(Generic[M]):
     async def get(self, pk: Any, query: QueryLike | None = None) -> M:
         """``GET`` the detail of ``pk``; a 404 raises the model's ``DoesNotExist``."""
         path = self.detail_path(pk, query=query)
+        use_cache = query is None or query.use_cache
         try:
-            response = await self.client.get(path)
+            response = await self.service.get(path, self.opts, use_cache=use_cache)
         except NotFoundError:
             raise self._does_not_exist(pk, "GET", path) from None
         row = self.dialect.parse_detail(response.data, self.opts, where=f"GET {path}")
@@ -133,7 +137,10 @@ class Compiler(Generic[M]):
         """``POST`` a new object; the answer is loaded into ``obj``."""
         path = self.dialect.list_path(self.opts, self.parents(instance=obj))
         body = self.dialect.create_body(self.opts, values)
-        response = await self._write("POST", path, body)
+        try:
+            response = await self._write("POST", path, body)
+        finally:
+            await self.service.invalidate(self.opts)
         self._load(obj, response.data, f"POST {path}")
 
     async def update(self, obj: M, values: Mapping[str, Any], *, partial: bool) -> None:
@@ -150,6 +157,8 @@ class Compiler(Generic[M]):
             response = await self._write(method, path, body)
         except NotFoundError:
             raise self._does_not_exist(obj.pk, method, path) from None
+        finally:
+            await self.service.invalidate(self.opts)
         if response.data is None:
             merged = dict(obj._state.wire or {})
             merged.update(values)
@@ -164,12 +173,14 @@ class Compiler(Generic[M]):
             await self.client.delete(path)
         except NotFoundError:
             raise self._does_not_exist(obj.pk, "DELETE", path) from None
+        finally:
+            await self.service.invalidate(self.opts)
 
     async def fetch_row(self, obj: M) -> dict[str, Any]:
-        """``GET`` ``obj``'s detail and return the row, for a refresh."""
+        """``GET`` ``obj``'s detail and return the row, for a refresh (never a cached one)."""
         path = self.detail_path(obj.pk, instance=obj)
         try:
-            response = await self.client.get(path)
+            response = await self.service.get(path, self.opts, refresh=True)
         except NotFoundError:
             raise self._does_not_exist(obj.pk, "GET", path) from None
         return self.dialect.parse_detail(response.data, self.opts, where=f"GET {path}")

@@ -24,6 +24,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from django_api_orm.client._secrets import MASK, masked_headers
 from django_api_orm.conf_validation import (
+    CACHE_DEFAULTS,
+    CIRCUIT_BREAKER_DEFAULTS,
     DEFAULT_DIALECT,
     DEFAULT_PAGINATION,
     PAGINATION_KEYS,
@@ -118,6 +120,17 @@ class ServiceConfig:
     pagination: Mapping[str, Any] = field(default_factory=lambda: DEFAULT_PAGINATION)
     #: The keys ``PAGINATION`` itself sets (they win over the dialect's defaults).
     pagination_given: Mapping[str, Any] = field(default_factory=dict)
+    #: ``CACHE`` over its defaults, or ``None`` when the service caches nothing.
+    cache: Mapping[str, Any] | None = None
+    #: ``RATE_LIMIT``, such as ``"50/s"``, or ``None``.
+    rate_limit: str | None = None
+    #: ``CIRCUIT_BREAKER`` over its defaults, or ``None``.
+    circuit_breaker: Mapping[str, Any] | None = None
+
+    @property
+    def state_alias(self) -> str:
+        """The ``CACHES`` alias of the shared state: ``CACHE['ALIAS']``, else ``"default"``."""
+        return str((self.cache or {}).get("ALIAS", "default"))
 
     def __post_init__(self) -> None:
         # Read-only views, and a repr that masks the token, however it was built.
@@ -161,12 +174,19 @@ def _build(alias: str, entry: Mapping[str, Any]) -> ServiceConfig:
         if keyword is not None:
             kwargs[keyword] = value
     pagination = MappingProxyType({**DEFAULT_PAGINATION, **entry.get("PAGINATION", {})})
+    cache = entry.get("CACHE")
+    breaker = entry.get("CIRCUIT_BREAKER")
     return ServiceConfig(
         alias=alias,
         client_kwargs=kwargs,
         dialect=entry.get("DIALECT", DEFAULT_DIALECT),
         pagination=pagination,
         pagination_given=MappingProxyType(dict(entry.get("PAGINATION", {}))),
+        cache=None if cache is None else MappingProxyType({**CACHE_DEFAULTS, **cache}),
+        rate_limit=entry.get("RATE_LIMIT"),
+        circuit_breaker=(
+            None if breaker is None else MappingProxyType({**CIRCUIT_BREAKER_DEFAULTS, **breaker})
+        ),
     )
 
 

@@ -11,7 +11,9 @@ the two can never disagree.
 What is checked about credentials (each header of ``HEADERS``, a credential sent
 over plain http) lives in ``conf_credentials``; ``validate_service()`` applies it.
 
-Nothing here reads settings: every function is given the value to check.
+Nothing here reads settings, but ``check_environment``'s look at ``CACHES`` (the
+alias ``CACHE``, ``RATE_LIMIT`` and ``CIRCUIT_BREAKER`` keep their state in):
+every function is given the value to check.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import re
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -38,6 +41,8 @@ from django_api_orm.dialects.base import BaseDialect
 from django_api_orm.pagination.styles import MAX_PAGES, STYLES, get_style
 
 __all__ = [
+    "CACHE_DEFAULTS",
+    "CIRCUIT_BREAKER_DEFAULTS",
     "DEFAULT_DIALECT",
     "DEFAULT_PAGINATION",
     "E_BAD_VALUE",
@@ -55,6 +60,7 @@ __all__ = [
     "W_CLEARTEXT_CREDENTIALS",
     "Key",
     "Problem",
+    "parse_rate",
     "setting_name",
     "validate",
     "validate_pagination",
@@ -134,6 +140,45 @@ def _is_header_value(value: object) -> bool:
         and value.isprintable()
         and value == value.strip()
     )
+
+
+_RATE = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$", re.IGNORECASE
+)
+_RATE_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_rate(value: object) -> float | None:
+    """Return ``"50/s"`` (``/m``, ``/h``, or the words) as requests per second, or ``None``."""
+    if not isinstance(value, str):
+        return None
+    match = _RATE.match(value)
+    if match is None:
+        return None
+    count = float(match.group(1))
+    if count <= 0:
+        return None
+    return count / _RATE_UNITS[match.group(2)[0].lower()]
+
+
+def _is_options(**accepted: Callable[[object], bool]) -> Callable[[object], bool]:
+    """A dict whose keys are among ``accepted``, each value accepted by its test."""
+
+    def accepts(value: object) -> bool:
+        if value is None:
+            return True
+        if not isinstance(value, Mapping):
+            return False
+        return all(k in accepted and accepted[k](v) for k, v in value.items())
+
+    return accepts
+
+
+#: The keys of ``CACHE`` and of ``CIRCUIT_BREAKER``, with their defaults.
+CACHE_DEFAULTS: Mapping[str, Any] = MappingProxyType(
+    {"ALIAS": "default", "TIMEOUT": 60, "STALE_IF_ERROR": 0}
+)
+CIRCUIT_BREAKER_DEFAULTS: Mapping[str, Any] = MappingProxyType({"FAILURES": 5, "RESET": 30})
 
 
 def _is_auth_scheme(value: object) -> bool:
@@ -233,6 +278,30 @@ SERVICE_KEYS: Mapping[str, Key] = MappingProxyType(
                 "max_response_bytes",
                 "a positive integer (bytes)",
                 _integer(at_least=1),
+            ),
+            Key(
+                "CACHE",
+                None,
+                "None or a dict with ALIAS (a CACHES alias), TIMEOUT (seconds > 0) and "
+                "STALE_IF_ERROR (seconds >= 0), such as {'ALIAS': 'default', 'TIMEOUT': 60}",
+                _is_options(
+                    ALIAS=_is_nonempty_str,
+                    TIMEOUT=_number(above=0),
+                    STALE_IF_ERROR=_number(at_least=0),
+                ),
+            ),
+            Key(
+                "RATE_LIMIT",
+                None,
+                "None or requests per second, minute or hour, such as '50/s' or '600/m'",
+                lambda v: v is None or parse_rate(v) is not None,
+            ),
+            Key(
+                "CIRCUIT_BREAKER",
+                None,
+                "None or a dict with FAILURES (an integer >= 1) and RESET (seconds > 0), "
+                "such as {'FAILURES': 5, 'RESET': 30}",
+                _is_options(FAILURES=_integer(at_least=1), RESET=_number(above=0)),
             ),
             Key("DIALECT", None, "a dotted path to a dialect class", _is_nonempty_str),
             Key("PAGINATION", None, "a dict", lambda v: isinstance(v, Mapping)),
@@ -442,6 +511,10 @@ def validate_service(
                         level="warning",
                     )
                 )
+        elif name in ("CACHE", "RATE_LIMIT", "CIRCUIT_BREAKER") and check_environment:
+            problem = _caches_problem(alias, entry)
+            if problem is not None and problem not in problems:
+                problems.append(problem)
         elif name == "DIALECT" and check_environment:
             try:
                 dialect = import_string(value)
@@ -478,6 +551,23 @@ def validate_service(
             )
         )
     return problems
+
+
+def _caches_problem(alias: str, entry: Mapping[str, Any]) -> Problem | None:
+    """The CACHES alias the shared state needs, when it is not configured."""
+    from django.conf import settings
+
+    cache = entry.get("CACHE")
+    cache_alias = (cache or {}).get("ALIAS", "default") if isinstance(cache, Mapping) else "default"
+    if cache_alias in getattr(settings, "CACHES", {}):
+        return None
+    return Problem(
+        E_BAD_VALUE,
+        f"{setting_name(alias)} keeps its CACHE, RATE_LIMIT and CIRCUIT_BREAKER state in "
+        f"CACHES[{cache_alias!r}], which settings.CACHES does not define.",
+        "Add it to CACHES (django.core.cache.backends.redis.RedisCache shares it with every "
+        "process), or name another alias in CACHE['ALIAS'].",
+    )
 
 
 def _shape_problem(msg: str) -> Problem:

@@ -13,6 +13,7 @@ Our exception hierarchy::
     │   ├── NotFoundError           404
     │   ├── RateLimitError          429, with ``retry_after``
     │   └── ServerError             5xx, with ``retry_after``
+    │       └── ServiceUnavailableError  not sent: the circuit breaker is open
     ├── InvalidResponseError        a body that is not the JSON expected, too large,
     │                               or a pagination link to another origin
     └── NotSupportedError           a call the remote API cannot express
@@ -41,6 +42,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ServerError",
+    "ServiceUnavailableError",
     "TimeoutError",
     "TransportError",
 ]
@@ -245,6 +247,16 @@ class RateLimitError(HTTPStatusError):
 
 class ServerError(HTTPStatusError):
     """5xx: the server failed; ``retry_after`` holds its ``Retry-After`` in seconds."""
+
+
+class ServiceUnavailableError(ServerError):
+    """Not sent: the service's circuit breaker is open (``CIRCUIT_BREAKER``).
+
+    The provider failed that many times in a row, as seen by every process of the
+    site; ``retry_after`` holds the seconds until a trial request is allowed, or
+    ``None`` while another process sends it. ``status_code`` is ``None``: no
+    request was made.
+    """
 
 
 class InvalidResponseError(APIError):

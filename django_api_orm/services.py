@@ -53,11 +53,19 @@ from typing import Any
 from django.utils.module_loading import import_string
 
 from django_api_orm.bridge import run_sync
-from django_api_orm.client import AsyncServiceClient
+from django_api_orm.client import APIResponse, AsyncServiceClient
 from django_api_orm.conf import ServiceConfig, aliases, get_config, merge_pagination
 from django_api_orm.dialects.base import BaseDialect
 from django_api_orm.pagination.styles import PaginationStyle
 from django_api_orm.protocols import OptionsLike
+from django_api_orm.shared import (
+    CircuitBreaker,
+    RateLimiter,
+    ResponseCache,
+    aclose_stores,
+    credentials_hash,
+    store_for,
+)
 
 __all__ = ["Service", "ServiceHandler", "run_sync", "services"]
 
@@ -119,13 +127,43 @@ class Service:
     and instances ask it, never assemble a client and a dialect themselves.
     """
 
-    __slots__ = ("_wire", "alias", "client", "dialect")
+    __slots__ = ("_wire", "alias", "cache", "client", "dialect")
 
-    def __init__(self, alias: str, client: AsyncServiceClient, wire: _Wire) -> None:
+    def __init__(
+        self,
+        alias: str,
+        client: AsyncServiceClient,
+        wire: _Wire,
+        cache: ResponseCache | None = None,
+    ) -> None:
         self.alias = alias
         self.client = client
         self._wire = wire
         self.dialect = wire.dialect
+        #: The service's ``CACHE`` of GET answers, or ``None``.
+        self.cache = cache
+
+    async def get(
+        self, path: str, opts: OptionsLike, *, use_cache: bool = True, refresh: bool = False
+    ) -> APIResponse:
+        """GET ``path`` of ``opts``'s model, through the service's ``CACHE`` if it has one.
+
+        ``use_cache=False`` (``QuerySet.nocache()``) and a model's
+        ``Meta.cache_timeout = 0`` go straight to the provider; ``refresh``
+        (``refresh_from_db()``) skips a fresh entry and stores the new answer.
+        """
+        cache = self.cache
+        timeout = opts.cache_timeout
+        if cache is None or not use_cache or timeout == 0:
+            return await self.client.get(path)
+        return await cache.get(
+            self.client, path, scope=_scope(opts), timeout=timeout, refresh=refresh
+        )
+
+    async def invalidate(self, opts: OptionsLike) -> None:
+        """Stop serving the cached answers of ``opts``'s endpoint, in every process."""
+        if self.cache is not None:
+            await self.cache.invalidate(_scope(opts))
 
     @property
     def config(self) -> ServiceConfig:
@@ -185,7 +223,7 @@ class ServiceHandler:
             entry = record.clients.get(alias)
             if entry is not None and entry[0] is config:
                 return entry[1]
-        client = self._client_factory(**_client_kwargs(config))
+        client = self._client_factory(**_client_kwargs(config), **_shared_kwargs(config))
         if record is None:
             record = _LoopClients(loop=weakref.ref(loop))
             with self._lock:
@@ -210,7 +248,22 @@ class ServiceHandler:
         cached = record.services.get(alias)
         if cached is not None and cached.client is client:
             return cached
-        service = Service(alias, client, _wire_for(alias, get_config(alias)))
+        config = get_config(alias)
+        cache = None
+        if config.cache is not None:
+            client_kwargs = config.client_kwargs
+            cache = ResponseCache(
+                store_for(config.state_alias),
+                service=alias,
+                timeout=float(config.cache["TIMEOUT"]),
+                stale_if_error=float(config.cache["STALE_IF_ERROR"]),
+                credentials=credentials_hash(
+                    client_kwargs.get("auth_scheme"),
+                    client_kwargs.get("auth_token"),
+                    client_kwargs.get("headers"),
+                ),
+            )
+        service = Service(alias, client, _wire_for(alias, config), cache)
         record.services[alias] = service
         return service
 
@@ -263,6 +316,8 @@ class ServiceHandler:
         record.services.clear()
         record.retired.clear()
         results = await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+        with contextlib.suppress(RuntimeError):  # no running loop: nothing was opened on it
+            await aclose_stores()
         for result in results:
             if isinstance(result, BaseException):
                 raise result
@@ -286,6 +341,29 @@ def _client_kwargs(config: ServiceConfig) -> dict[str, Any]:
     if kwargs.get("headers") is not None:
         kwargs["headers"] = dict(kwargs["headers"])
     return kwargs
+
+
+def _shared_kwargs(config: ServiceConfig) -> dict[str, Any]:
+    """The client's ``rate_limiter`` and ``circuit_breaker``, when the service sets them."""
+    kwargs: dict[str, Any] = {}
+    if config.rate_limit is None and config.circuit_breaker is None:
+        return kwargs
+    store = store_for(config.state_alias)
+    if config.rate_limit is not None:
+        kwargs["rate_limiter"] = RateLimiter(store, service=config.alias, rate=config.rate_limit)
+    if config.circuit_breaker is not None:
+        kwargs["circuit_breaker"] = CircuitBreaker(
+            store,
+            service=config.alias,
+            failures=int(config.circuit_breaker["FAILURES"]),
+            reset=float(config.circuit_breaker["RESET"]),
+        )
+    return kwargs
+
+
+def _scope(opts: OptionsLike) -> str:
+    """What a write invalidates: the model's endpoint (every model over it), else its label."""
+    return opts.endpoint or opts.label
 
 
 services = ServiceHandler()

@@ -19,13 +19,21 @@ import uuid
 from collections.abc import Mapping, Sequence
 from json import dumps as _json_dumps
 from types import TracebackType
-from typing import Any, Final, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 import httpx
 
+from django_api_orm.exceptions import HTTPStatusError, ServerError, TransportError
+
 from ._budget import DEFAULT_RETRY_BUDGET, RetryBudget
 from ._call import READ_METHODS, Call, log_retry, redirect_target
-from ._errors import TRANSPORT_ERRORS, deadline_error, status_error, transport_error
+from ._errors import (
+    TRANSPORT_ERRORS,
+    BudgetTimeoutError,
+    deadline_error,
+    status_error,
+    transport_error,
+)
 from ._headers import default_headers
 from ._log import install_log_filters, register_secrets
 from ._options import check_options, default_deadline
@@ -41,6 +49,9 @@ from ._urls import (
     origin_of,
     strip_credentials,
 )
+
+if TYPE_CHECKING:
+    from django_api_orm.shared.guard import CircuitBreaker, RateLimiter
 
 __all__ = ["AsyncServiceClient", "QueryParams", "VerifyTypes"]
 
@@ -123,6 +134,14 @@ class AsyncServiceClient:
     retry_budget : int or None
         Tokens in the client's retry budget (default: 500); ``None`` rations
         no retries, ``0`` makes none. See *Retries* below.
+    rate_limiter : django_api_orm.shared.RateLimiter or None
+        Every attempt waits for its slot of this budget, which every process of
+        the site shares (``RATE_LIMIT``); a ``Retry-After`` moves it for all of
+        them (default: None).
+    circuit_breaker : django_api_orm.shared.CircuitBreaker or None
+        Counts the calls that end in a transport error or a 5xx; while it is open,
+        calls raise :class:`~django_api_orm.exceptions.ServiceUnavailableError`
+        without sending (``CIRCUIT_BREAKER``; default: None).
 
     Notes
     -----
@@ -181,6 +200,8 @@ class AsyncServiceClient:
         max_response_bytes: int = 50 * 2**20,
         deadline: float | None = None,
         retry_budget: int | None = DEFAULT_RETRY_BUDGET,
+        rate_limiter: RateLimiter | None = None,
+        circuit_breaker: CircuitBreaker | None = None,
     ) -> None:
         """Initialize the async service client; the parameters are described on the class."""
         self._base_url = normalise_base_url(base_url)
@@ -209,6 +230,8 @@ class AsyncServiceClient:
             float(deadline) if deadline else default_deadline(self._timeout, self._retry)
         )
         self._budget = RetryBudget(retry_budget) if retry_budget is not None else None
+        self._rate_limiter = rate_limiter
+        self._breaker = circuit_breaker
 
         # Built once: every request reuses these objects.
         common_headers = default_headers(headers, auth_token=auth_token, auth_scheme=auth_scheme)
@@ -239,6 +262,11 @@ class AsyncServiceClient:
     def origin(self) -> str:
         """The base URL's origin, ``scheme://host[:port]``, the only one requests go to."""
         return str(self._origin)
+
+    @property
+    def timeout(self) -> float:
+        """Seconds one attempt may take."""
+        return self._timeout
 
     @property
     def is_closed(self) -> bool:
@@ -369,6 +397,7 @@ class AsyncServiceClient:
         *,
         params: QueryParams | None = None,
         json: Any = None,
+        headers: Mapping[str, str] | None = None,
     ) -> APIResponse:
         """Send one request, with retries and redirects, and return its parsed answer.
 
@@ -387,11 +416,15 @@ class AsyncServiceClient:
             ``None`` is empty).
         json : Any
             The body, encoded as JSON; ``None`` sends no body.
+        headers : Mapping[str, str] or None
+            Headers of this call only, over the client's. When they hold
+            ``If-None-Match`` or ``If-Modified-Since``, a 304 answer is returned
+            (``data`` is ``None``) rather than raised.
 
         Returns
         -------
         APIResponse
-            ``data`` is the parsed JSON body, ``None`` for 204 or an empty body.
+            ``data`` is the parsed JSON body, ``None`` for 204, 304 or an empty body.
 
         Raises
         ------
@@ -401,20 +434,48 @@ class AsyncServiceClient:
             For a 2xx body that is not JSON, or is over ``max_response_bytes``.
         ConnectionError, TimeoutError
             When no answer came after retries, or within the ``deadline``.
+        ServiceUnavailableError
+            Before sending, while the ``circuit_breaker`` is open.
         """
         if self._connections.closed:
             raise RuntimeError(CLOSED_MESSAGE)
         method = method.upper()
         url = join_url(self._base_url, self._origin, endpoint)
+        if params:
+            url = add_query(url, params)
+        breaker = self._breaker
+        if breaker is None:
+            return await self._send(method, url, json, headers)
+        trial = await breaker.before(method, strip_credentials(url))
+        try:
+            response = await self._send(method, url, json, headers)
+        except BudgetTimeoutError:
+            raise  # nothing was sent
+        except (TransportError, ServerError):
+            await breaker.failed()
+            raise
+        except HTTPStatusError:
+            await breaker.succeeded(trial=trial)  # the provider answered
+            raise
+        await breaker.succeeded(trial=trial)
+        return response
+
+    async def _send(
+        self, method: str, url: str, json: Any, call_headers: Mapping[str, str] | None
+    ) -> APIResponse:
         content = None if json is None else _dumps(json)
         headers: Mapping[str, str] | None = None if content is None else _JSON_HEADERS
+        conditional = False
+        if call_headers:
+            headers = {**(headers or {}), **call_headers}
+            conditional = any(
+                name.lower() in ("if-none-match", "if-modified-since") for name in call_headers
+            )
         replayable = method in IDEMPOTENT_METHODS
         if not replayable and self._idempotency_header is not None:
             key = str(uuid.uuid4())
             headers = {**(headers or {}), self._idempotency_header: key}
             replayable = True
-        if params:
-            url = add_query(url, params)
         follow = self._follow_redirects and method in READ_METHODS
         call = Call(
             method=method,
@@ -430,6 +491,11 @@ class AsyncServiceClient:
             # same body and the same idempotency key.
             request = self._connections.build_request(method, url, content=content, headers=headers)
             while True:
+                if self._rate_limiter is not None:
+                    # Outside the try: a slot past the deadline raises, not retried.
+                    await self._rate_limiter.acquire(
+                        call.remaining(), method=method, url=strip_credentials(url)
+                    )
                 try:
                     if call.expired():
                         raise builtins.TimeoutError  # before a redirect or a retry
@@ -460,6 +526,8 @@ class AsyncServiceClient:
                         not_retried=not_retried,
                         secrets=self._secrets,
                     ) from error
+                if exchange.retry_after is not None and self._rate_limiter is not None:
+                    await self._rate_limiter.block(exchange.retry_after)
                 if exchange.wait is not None:
                     log_retry(request, str(exchange.status_code), exchange.wait)
                     await asyncio.sleep(exchange.wait)
@@ -474,6 +542,15 @@ class AsyncServiceClient:
                     exchange,
                     max_response_bytes=self._max_response_bytes,
                     secrets=self._secrets,
+                )
+            if status == 304 and conditional:
+                call.succeeded()
+                return APIResponse(
+                    data=None,
+                    status_code=304,
+                    headers=exchange.headers,
+                    http_version=exchange.http_version,
+                    url=strip_credentials(exchange.url),
                 )
             if status in REDIRECT_STATUSES:
                 url = redirect_target(

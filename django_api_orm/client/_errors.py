@@ -34,6 +34,7 @@ from ._urls import redact_url
 
 __all__ = [
     "TRANSPORT_ERRORS",
+    "BudgetTimeoutError",
     "deadline_error",
     "invalid_response",
     "redirect_error",
@@ -51,6 +52,10 @@ _BY_STATUS: Final[Mapping[int, type[HTTPStatusError]]] = {
     403: PermissionDeniedError,
     404: NotFoundError,
 }
+
+
+class BudgetTimeoutError(TimeoutError):
+    """No slot of the shared ``RATE_LIMIT`` comes before the call's deadline: nothing was sent."""
 
 
 def _scrub(error: APIError, secrets: Iterable[str]) -> APIError:

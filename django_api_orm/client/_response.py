@@ -11,7 +11,7 @@ with the results of ``json.loads``.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import httpx
@@ -47,6 +47,9 @@ class APIResponse:
         ``"HTTP/1.1"`` or ``"HTTP/2"``.
     url : str
         The URL that answered, after any redirects, without credentials.
+    content : bytes
+        The body as received (after ``Content-Encoding``), before parsing; not
+        compared, not in the ``repr``.
     """
 
     data: Any
@@ -54,6 +57,7 @@ class APIResponse:
     headers: httpx.Headers
     http_version: str = "HTTP/1.1"
     url: str = ""
+    content: bytes = field(default=b"", compare=False, repr=False)
 
 
 def to_response(
@@ -115,6 +119,7 @@ def to_response(
         headers=exchange.headers,
         http_version=exchange.http_version,
         url=strip_credentials(exchange.url),
+        content=body,
     )
 
 

@@ -19,6 +19,7 @@ META_OPTIONS = frozenset(
     {
         "abstract",
         "app_label",
+        "cache_timeout",
         "embedded",
         "endpoint",
         "exclude_filters",
@@ -36,6 +37,17 @@ META_OPTIONS = frozenset(
 
 #: Options a concrete model passes to its subclasses when their Meta does not set them.
 INHERITED_FROM_CONCRETE = ("service", "ordering", "get_latest_by")
+
+
+def _cache_timeout(model_name: str, value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise TypeError(
+            f"{model_name}.Meta.cache_timeout must be a number of seconds >= 0 (0: never "
+            f"cached), not {value!r}."
+        )
+    return float(value)
 
 
 def meta_attrs(meta: type | None) -> dict[str, Any]:
@@ -96,6 +108,9 @@ class Options:
             latest if latest is None or isinstance(latest, str) else check.strings("get_latest_by")
         )
         self.save_changed_only: bool = check.boolean("save_changed_only")
+        #: Seconds its answers stay fresh in the service's ``CACHE`` (``None``: the
+        #: service's ``TIMEOUT``; ``0``: never cached).
+        self.cache_timeout: float | None = _cache_timeout(model_name, attrs.get("cache_timeout"))
         self.verbose_name: str = check.string("verbose_name") or camel_case_to_spaces(model_name)
         self.verbose_name_plural: str = check.string("verbose_name_plural") or (
             self.verbose_name + "s"

@@ -43,6 +43,8 @@ class Query:
     search: str | None = None
     deferred: frozenset[str] = frozenset()
     only: frozenset[str] | None = None
+    #: False after ``QuerySet.nocache()``: the service's ``CACHE`` is skipped.
+    use_cache: bool = True
     #: Set when the query cannot be sent (a prefetched relation answers from memory
     #: instead); sending it raises this error.
     unsendable: Exception | None = None

@@ -133,6 +133,11 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
         """Return an empty QuerySet; it never sends a request."""
         return self._chain(is_empty=True)
 
+    def nocache(self) -> QuerySet[M]:
+        """Return a new QuerySet that skips the service's ``CACHE``: every read asks the
+        provider (and stores nothing)."""
+        return self._chain(use_cache=False)
+
     def using(self, alias: str) -> QuerySet[M]:
         """Return a new QuerySet sent to the service ``alias``."""
         clone = self._chain()

@@ -76,8 +76,11 @@ def test_client_keywords_match_the_table() -> None:
     for name, key in conf.SERVICE_KEYS.items():
         assert key.keyword in (name.lower(), None)
     assert {k for k, v in conf.SERVICE_KEYS.items() if v.keyword is None} == {
+        "CACHE",
+        "CIRCUIT_BREAKER",
         "DIALECT",
         "PAGINATION",
+        "RATE_LIMIT",
     }
 
 
