@@ -66,7 +66,14 @@ TLS_FEW_GETS = 200
 #: Row g's service aliases: one HTTP/2 connection, and an HTTP/1.1 pool (default limits).
 H2, H11 = "h2", "h11"
 
-ROWS = ("a", "b", "c", "d", "e", "f", "g")
+#: Row h: sequential reads of the same objects (cached) against reads that go out.
+SHARED_GETS = 200
+#: Row h's aliases: answers cached in Redis; a shared rate budget and breaker.
+CACHED, GUARDED = "cached", "guarded"
+#: Row h2's budget: far above what one machine sends, so no request waits for a slot.
+GUARD_RATE = "1000000/s"
+
+ROWS = ("a", "b", "c", "d", "e", "f", "g", "h")
 #: Row a2's filters: every record satisfies both, so each page passes the ORM's check
 #: of the rows against the query (the server ignores them, as a provider may).
 FILTERS = {"id__gte": 1, "price__gte": 0}
@@ -185,14 +192,33 @@ def _subprocess_server(module: str, args: tuple[str, ...], scheme: str) -> Itera
             process.stdout.close()
 
 
-def configure_django(base_url: str, tls: TLSServer | None = None) -> None:
+def configure_django(
+    base_url: str, tls: TLSServer | None = None, redis_url: str | None = None
+) -> None:
     """Configure Django minimally: the package's app and one service.
 
     With ``tls``, two more services point at it (row g): ``h2`` with
     ``HTTP2=True`` and ``h11`` with ``HTTP2=False``, both trusting its CA and
-    keeping the default pool limits.
+    keeping the default pool limits. With ``redis_url`` (row h), ``CACHES`` is that
+    Redis and two more services use it: ``cached`` (``CACHE``) and ``guarded``
+    (``RATE_LIMIT`` and ``CIRCUIT_BREAKER``).
     """
     services: dict[str, dict[str, Any]] = {"default": {"BASE_URL": base_url, "MAX_RETRIES": 0}}
+    caches: dict[str, dict[str, Any]] = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }
+    if redis_url is not None:
+        caches["default"] = {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+        }
+        services[CACHED] = {"BASE_URL": base_url, "MAX_RETRIES": 0, "CACHE": {"TIMEOUT": 3600}}
+        services[GUARDED] = {
+            "BASE_URL": base_url,
+            "MAX_RETRIES": 0,
+            "RATE_LIMIT": GUARD_RATE,
+            "CIRCUIT_BREAKER": {"FAILURES": 5, "RESET": 30},
+        }
     if tls is not None:
         for alias, http2 in ((H2, True), (H11, False)):
             services[alias] = {
@@ -207,6 +233,8 @@ def configure_django(base_url: str, tls: TLSServer | None = None) -> None:
         TIME_ZONE="UTC",
         INSTALLED_APPS=["django_api_orm"],
         API_ORM_SERVICES=services,
+        CACHES=caches,
+        SECRET_KEY="benchmarks",
         LOGGING_CONFIG=None,
     )
     django.setup()
@@ -593,9 +621,9 @@ class Suite:
 
     # c. concurrent gets --------------------------------------------------------------
 
-    async def orm_gets(self, n: int = GETS) -> None:
+    async def orm_gets(self, n: int = GETS, alias: str = "default") -> None:
         semaphore = asyncio.Semaphore(CONCURRENCY)
-        manager = self.Record.objects
+        manager = self.Record.objects.using(alias)
 
         async def one(pk: int) -> Any:
             async with semaphore:
@@ -624,6 +652,40 @@ class Suite:
         await self.orm_gets(GETS // 5)
         await self.raw_gets(GETS // 5)
         return await self.meter.alternate(row, self.runs, self.orm_gets, self.raw_gets, warm=False)
+
+    # h. shared state ------------------------------------------------------------------
+
+    async def sequential_gets(self, model: Any, alias: str, n: int = SHARED_GETS) -> None:
+        manager = model.objects.using(alias)
+        for pk in range(1, n + 1):
+            obj = await manager.aget(pk=pk)
+        assert obj.id == n
+
+    async def bench_shared(self) -> list[Row]:
+        """Rows h and h1: cached reads (Redis) against reads that go out; h2: the guards."""
+        rows = []
+        for key, model, where, goal in (
+            ("h", self.SlowRecord, f"provider {LATENCY_MS:g} ms away", 0.05),
+            ("h1", self.Record, "provider on this machine, answering at once", None),
+        ):
+            row = Row(key, f"{SHARED_GETS} aget() cached in Redis vs sent, {where}", goal=goal)
+            row.per = SHARED_GETS
+            await self.sequential_gets(model, CACHED)  # fills the cache
+            rows.append(
+                await self.meter.alternate(
+                    row,
+                    self.runs,
+                    functools.partial(self.sequential_gets, model, CACHED),
+                    functools.partial(self.sequential_gets, model, "default"),
+                )
+            )
+        row = Row("h2", "as c, with RATE_LIMIT and CIRCUIT_BREAKER in Redis vs without")
+        row.goal, row.per = 1.05, GETS
+        guarded = functools.partial(self.orm_gets, alias=GUARDED)
+        await guarded(GETS // 5)
+        await self.orm_gets(GETS // 5)
+        rows.append(await self.meter.alternate(row, self.runs, guarded, self.orm_gets, warm=False))
+        return rows
 
     # d. memory -----------------------------------------------------------------------
 
@@ -851,6 +913,8 @@ async def _network_rows(suite: Suite, which: set[str]) -> list[Row]:
         rows.append(await suite.bench_list_filtered())
     if "c" in which:
         rows.append(await suite.bench_gets())
+    if "h" in which:
+        rows.extend(await suite.bench_shared())
     return rows
 
 
@@ -877,7 +941,12 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.ExitStack() as servers:
         server = servers.enter_context(running_server())
         tls = servers.enter_context(running_tls_server()) if "g" in which else None
-        configure_django(server.base_url, tls)
+        redis_url = None
+        if "h" in which:
+            from tests.redis_server import start_redis  # Debian's redis-server, on 127.0.0.1
+
+            redis_url = servers.enter_context(start_redis()).url
+        configure_django(server.base_url, tls, redis_url)
         suite = Suite(server, args.runs)
         rows: list[Row] = []
         with asyncio.Runner() as runner:
