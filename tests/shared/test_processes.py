@@ -72,13 +72,16 @@ class RecordingProxy:
     ``mode`` is ``"forward"`` (the provider's answer, headers and status as they
     came), ``"503"`` (a 503 without asking the provider) or ``"reset"`` (the
     connection is reset before any answer). ``delay`` seconds pass before a request
-    is forwarded. Every request received is in ``seen`` whatever the mode.
+    is forwarded; the provider's answer to a GET is held ``hold`` seconds before it
+    is sent on (the provider has answered, the client has not heard yet). Every
+    request received is in ``seen`` whatever the mode.
     """
 
     def __init__(self, target: str) -> None:
         self.target = target.rstrip("/")
         self.mode = "forward"
         self.delay = 0.0
+        self.hold = 0.0
         self._seen: list[Seen] = []
         self._lock = threading.Lock()
         self._ready = threading.Event()
@@ -100,11 +103,12 @@ class RecordingProxy:
             return list(self._seen)
 
     def reset(self) -> None:
-        """Forget the requests seen; forward again, without delay."""
+        """Forget the requests seen; forward again, without delay or hold."""
         with self._lock:
             self._seen.clear()
         self.mode = "forward"
         self.delay = 0.0
+        self.hold = 0.0
 
     def start(self) -> None:
         """Start the thread; return once the proxy accepts connections."""
@@ -200,6 +204,8 @@ class RecordingProxy:
         finally:
             await response.aclose()
         seen.status = response.status_code
+        if self.hold and method == "GET":
+            await asyncio.sleep(self.hold)
         out = [
             f"HTTP/1.1 {response.status_code} {response.reason_phrase}".encode("latin-1"),
             *(
@@ -568,3 +574,52 @@ def test_concurrent_misses_of_a_missing_object_do_not_wait(site: Site) -> None:
     assert [r["results"] for r in results] == [["DoesNotExist"]] * 2, results
     assert [(s.method, s.status) for s in seen] == [("GET", 404)] * 2, _summary(seen)
     assert max(took) < 3.0, f"the calls took {took} s: {_summary(seen)}"
+
+
+def test_answer_that_raced_a_write_is_never_served(site: Site) -> None:
+    """Process A's GET reaches the provider (old bio) and its answer is held 1 s by the
+    proxy; meanwhile process W PATCHes the bio through the ORM (a new generation). A
+    stores its answer under the generation it read before sending, the old one, so
+    process C, reading after, does not get it: the provider sees C's GET, and C gets
+    W's bio. The bio is put back after."""
+    cache = {"CACHE": {"ALIAS": "default", "TIMEOUT": 60}}
+    args = {"model": "Author", "pk": AUTHOR_PK, "field": "bio"}
+    with httpx.Client(
+        base_url=site.provider.base_url, headers=site.provider.headers, timeout=10.0
+    ) as api:
+        original = api.get(f"authors/{AUTHOR_PK}/").raise_for_status().json()["bio"]
+        new = f"Written while another process read, at {time.time():.0f}."
+        try:
+            a = site.worker("get", args, **cache)
+            w = site.worker(
+                "update", {"pk": AUTHOR_PK, "field": "bio", "value": new, "blind": True}, **cache
+            )
+            c = site.worker("get", args, **cache)
+            for worker in (a, w, c):
+                worker.ready()
+            site.proxy.hold = 1.0
+            a.go()
+            deadline = time.monotonic() + STEP_TIMEOUT
+            while not any(s.status for s in site.proxy.seen()):  # the provider answered A
+                assert time.monotonic() < deadline, "A's GET never reached the provider"
+                time.sleep(0.01)
+            w.go()
+            written = w.result()
+            read_a = a.result()
+            site.proxy.hold = 0.0
+            c.go()
+            read_c = c.result()
+            for worker in (a, w, c):
+                worker.finish()
+        finally:
+            api.patch(f"authors/{AUTHOR_PK}/", json={"bio": original}).raise_for_status()
+    seen = site.proxy.seen()
+    print(f"A read {read_a['value']!r}, C read {read_c['value']!r}: {_summary(seen)}")
+    assert written["value"] == new
+    assert read_a["value"] == original, "A's GET reached the provider before the write"
+    assert [(s.method, s.status) for s in seen] == [
+        ("GET", 200),
+        ("PATCH", 200),
+        ("GET", 200),
+    ], _summary(seen)
+    assert read_c["value"] == new, f"C was served A's answer, older than W's write: {read_c}"

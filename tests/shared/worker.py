@@ -18,8 +18,9 @@ Scenarios (``args``):
     ``field``: each step is one ``aget(pk=pk)``; prints the field's value and the
     wall-clock time the call started and ended.
 ``update``
-    ``pk``, ``field``, ``value``: one step, ``aget(pk=pk)`` then ``asave()`` of the
-    Author with ``field`` set to ``value``.
+    ``pk``, ``field``, ``value``, ``blind``: one step, ``aget(pk=pk)`` then ``asave()``
+    of the Author with ``field`` set to ``value``; with ``blind``, no read: a PATCH of
+    ``field`` only (``asave(update_fields=[field])`` of ``Author(pk=pk)``).
 ``many``
     ``model``, ``pks``: one step, a ``nocache().aget(pk=...)`` for each pk, one
     after the other; prints the times.
@@ -98,8 +99,13 @@ async def read(name: str, pk: int, field: str) -> dict[str, Any]:
     return {"value": str(getattr(obj, field)), "started": started, "ended": time.time()}
 
 
-async def update(pk: int, field: str, value: str) -> dict[str, Any]:
-    """Change an Author through the ORM: ``aget()`` then ``asave()``."""
+async def update(pk: int, field: str, value: str, *, blind: bool = False) -> dict[str, Any]:
+    """Change an Author through the ORM: ``aget()`` then ``asave()``; ``blind`` reads
+    nothing and saves ``update_fields=[field]`` of ``Author(pk=pk)`` (one PATCH)."""
+    if blind:
+        author = model("Author")(pk=pk, **{field: value})
+        await author.asave(update_fields=[field])
+        return {"old": None, "value": str(getattr(author, field))}
     author = await model("Author").objects.aget(pk=pk)
     old = getattr(author, field)
     setattr(author, field, value)
@@ -142,7 +148,11 @@ async def main(scenario: str, args: dict[str, Any]) -> None:
                 emit(await read(args["model"], args["pk"], args["field"]))
         elif scenario == "update":
             barrier()
-            emit(await update(args["pk"], args["field"], args["value"]))
+            emit(
+                await update(
+                    args["pk"], args["field"], args["value"], blind=bool(args.get("blind"))
+                )
+            )
         elif scenario == "many":
             barrier()
             emit(await many(args["model"], args["pks"]))
