@@ -623,3 +623,47 @@ def test_answer_that_raced_a_write_is_never_served(site: Site) -> None:
         ("GET", 200),
     ], _summary(seen)
     assert read_c["value"] == new, f"C was served A's answer, older than W's write: {read_c}"
+
+
+def test_one_trial_request_for_every_process_after_reset(site: Site) -> None:
+    """Process A's 2 failing reads (503) open the breaker (``FAILURES: 2``, ``RESET:
+    1``); once RESET has passed the provider answers again (each answer held 0.5 s), and
+    3 processes read at the same moment: exactly one sends the trial request, the other
+    two raise ServiceUnavailableError without sending. The trial's success closes the
+    breaker for everyone: process D, after them, reads normally."""
+    breaker = {"CIRCUIT_BREAKER": {"FAILURES": 2, "RESET": 1}, "MAX_RETRIES": 0}
+    args = {"model": "Author", "pk": AUTHOR_PK, "calls": 1}
+    a = site.worker("calls", {**args, "calls": 2}, **breaker)
+    trio = [site.worker("calls", args, **breaker) for _ in range(3)]
+    d = site.worker("calls", args, **breaker)
+    site.proxy.mode = "503"
+    site.start(a)
+    a_results = a.result()["results"]
+    opened = time.monotonic()
+    a.finish()
+    for worker in (*trio, d):
+        worker.ready()
+    site.proxy.mode = "forward"
+    site.proxy.delay = 0.5
+    time.sleep(max(0.0, opened + 1.2 - time.monotonic()))
+    after_a = len(site.proxy.seen())
+    for worker in trio:
+        worker.go()
+    trio_results = sorted(r for w in trio for r in w.result()["results"])
+    after_trio = len(site.proxy.seen())
+    site.proxy.delay = 0.0
+    d.go()
+    d_results = d.result()["results"]
+    for worker in (*trio, d):
+        worker.finish()
+    seen = site.proxy.seen()
+    print(
+        f"A: {a_results} ({after_a} requests); the 3: {trio_results} "
+        f"({after_trio - after_a} requests); D: {d_results} ({len(seen) - after_trio})"
+    )
+    assert a_results == ["ServerError"] * 2 and after_a == 2, _summary(seen)
+    assert trio_results == ["ServiceUnavailableError", "ServiceUnavailableError", "ok"], (
+        f"{trio_results}: {_summary(seen)}"
+    )
+    assert after_trio - after_a == 1, f"trial requests: {_summary(seen)}"
+    assert d_results == ["ok"] and len(seen) - after_trio == 1, _summary(seen)
