@@ -189,23 +189,27 @@ class ResponseCache:
         finally:
             del self._inflight[key]
 
-    async def _look(self, key: str, scope: str) -> tuple[str, _Entry | None] | None:
+    async def _look(
+        self, key: str, scope: str, lock_key: str | None = None
+    ) -> tuple[str, _Entry | None, bool] | None:
+        """Return the generation, the entry and whether ``lock_key`` is held, in one read."""
         generation_key = self._generation_key(scope)
         pending = self._pending
+        keys = [generation_key, key] if lock_key is None else [generation_key, key, lock_key]
 
         async def look(backend: RedisBackend | LocalBackend) -> list[bytes | None]:
             if pending and isinstance(backend, RedisBackend):
                 for stale in list(pending):
                     await backend.incr(stale)
                     pending.discard(stale)
-            return await backend.get_many([generation_key, key])
+            return await backend.get_many(keys)
 
         found = await self.store.run(look, fallback=False, default=None)
         if found is None:
             return None  # Redis is down: no entry is read or written
-        generation, raw = found
+        generation, raw = found[:2]
         entry = _Entry.loads(raw) if raw else None
-        return (generation or b"0").decode(), entry
+        return (generation or b"0").decode(), entry, len(found) > 2 and found[2] is not None
 
     async def _get(
         self, client: AsyncServiceClient, path: str, key: str, scope: str, timeout: float | None
@@ -213,7 +217,7 @@ class ResponseCache:
         looked = await self._look(key, scope)
         if looked is None:
             return await client.get(path)
-        generation, entry = looked
+        generation, entry, _ = looked
         fresh_for = self.timeout if timeout is None else timeout
         if entry is not None and self._fresh(entry, generation, fresh_for):
             return entry.response(f"{client.base_url}{path}")
@@ -224,7 +228,8 @@ class ResponseCache:
             async def lock(backend: RedisBackend | LocalBackend) -> bool:
                 return await backend.add(lock_key, b"1", lock_ttl)
 
-            if not await self.store.run(lock, fallback=False, default=True):
+            held = await self.store.run(lock, fallback=False, default=True)
+            if not held:
                 entry = await self._wait_for(key, scope, generation, fresh_for, lock_ttl)
                 if entry is not None:
                     return entry.response(f"{client.base_url}{path}")
@@ -235,7 +240,8 @@ class ResponseCache:
                 async def unlock(backend: RedisBackend | LocalBackend) -> None:
                     await backend.delete(lock_key)
 
-                await self.store.run(unlock, fallback=False, default=None)
+                if held:  # never another process's lock
+                    await self.store.run(unlock, fallback=False, default=None)
         return await self._fetch(client, path, key, scope, timeout, entry, generation)
 
     def _fresh(self, entry: _Entry, generation: str, fresh_for: float) -> bool:
@@ -244,17 +250,23 @@ class ResponseCache:
     async def _wait_for(
         self, key: str, scope: str, generation: str, fresh_for: float, limit: float
     ) -> _Entry | None:
-        """Wait for the entry another process is fetching; ``None`` if it never comes."""
+        """Wait for the entry another process is fetching; ``None`` if it never comes.
+
+        It never comes when the generation changes, or when the lock is gone with no
+        entry: the fetcher stores before it unlocks, so it stored nothing (its request
+        failed, or the answer was a 404 or not storable) or its lock expired.
+        """
+        lock_key = f"{key}:lock"
         ends = asyncio.get_running_loop().time() + limit
         while asyncio.get_running_loop().time() < ends:
             await asyncio.sleep(LOCK_POLL)
-            looked = await self._look(key, scope)
+            looked = await self._look(key, scope, lock_key)
             if looked is None:
                 return None
-            now_generation, entry = looked
+            now_generation, entry, locked = looked
             if entry is not None and self._fresh(entry, now_generation, fresh_for):
                 return entry
-            if now_generation != generation:
+            if now_generation != generation or not locked:
                 return None
         return None
 
