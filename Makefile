@@ -25,8 +25,9 @@ pytest: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/sphinx-build -q -W --keep-going -b html docs docs/_build/html
 
+# make demo WORKERS=4: four storefront processes sharing a Redis the demo starts.
 demo: $(STAMP)
-	$(BIN)/python example_project/demo.py
+	WORKERS=$(WORKERS) $(BIN)/python example_project/demo.py
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

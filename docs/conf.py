@@ -76,6 +76,8 @@ nitpick_ignore_regex = [
     (r"py:class", r"django_api_orm\.models\.query\.Query"),
     # The shapes lower layers are typed against (protocols.py): typing, not API.
     (r"py:class", r"django_api_orm\.protocols\.\w+"),
+    # Where the shared state lives (a CACHES alias's Redis, or this process): not API.
+    (r"py:class", r"django_api_orm\.shared\.store\.\w+"),
     # Documented where they are imported from (django_api_orm.pagination).
     (r"py:class", r"django_api_orm\.pagination\.styles\.\w+"),
 ]

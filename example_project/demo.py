@@ -1,6 +1,7 @@
 """Run the example end to end: the provider's REST API, and the storefront that reads it.
 
     make demo                       # or: .venv/bin/python example_project/demo.py
+    make demo WORKERS=4             # four storefront processes sharing one Redis
 
 1. migrates and seeds the provider's SQLite database (``example_project/provider.sqlite3``,
    or ``$PROVIDER_DB``); seeding writes the same fixed data every time, so a restart
@@ -11,13 +12,24 @@
    of a remote API does (the storefront starts while the database is prepared);
 3. waits until both answer, then prints the address to open.
 
-Ctrl-C (SIGINT), SIGTERM or SIGHUP stops both servers and waits until they have
-exited. The servers run in their own sessions, so only this script receives the
+With ``WORKERS=N`` (N > 1) the storefront runs as N uvicorn worker processes, as a
+site behind one address would, and the demo first starts a ``redis-server`` of its
+own (Debian's package, installed by ``.ci/install-redis`` when missing) on
+127.0.0.1:$REDIS_PORT (default: a free port), saving nothing to disk. The
+storefront's settings then keep ``CACHES["default"]`` in it, and the provider's
+service gets a ``CACHE`` (fresh for 30 s), a ``RATE_LIMIT`` and a
+``CIRCUIT_BREAKER`` that every worker shares (``docs/topics/scaling.rst``). Without
+``WORKERS`` (or with 1), one storefront process and no Redis.
+
+Ctrl-C (SIGINT), SIGTERM or SIGHUP stops both servers (and Redis) and waits until
+they have exited. The servers run in their own sessions, so only this script receives the
 terminal's Ctrl-C and stops them in order, the storefront first.
 
 Environment: ``DEMO_PORT``, ``PROVIDER_PORT``, ``PROVIDER_DB``, ``PROVIDER_TOKEN``
 (default: a new random token each run, printed below the address), ``DJANGO_DEBUG``
-(the storefront's; off by default, so that its own 404 and 500 pages show).
+(the storefront's; off by default, so that its own 404 and 500 pages show),
+``WORKERS`` (the storefront's processes, default 1), ``REDIS_PORT`` (with
+``WORKERS`` > 1).
 """
 
 from __future__ import annotations
@@ -25,10 +37,12 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -36,7 +50,7 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import FrameType
-from typing import IO
+from typing import IO, Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -46,6 +60,8 @@ ASGI_APP = "example_project.asgi:application"
 START_TIMEOUT = 30.0
 #: Seconds a server may take to exit after SIGTERM before it is killed.
 STOP_TIMEOUT = 10.0
+#: Seconds redis-server may take to answer PING.
+REDIS_START_TIMEOUT = 20.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
@@ -98,10 +114,12 @@ class DemoError(Exception):
 class Server:
     """A uvicorn subprocess whose output is copied to ours, each line prefixed by its name."""
 
-    def __init__(self, name: str, port: int, env: Mapping[str, str]) -> None:
+    def __init__(self, name: str, port: int, env: Mapping[str, str], workers: int = 1) -> None:
         self.name = name
         self.port = port
         self.url = f"http://{HOST}:{port}/"
+        # uvicorn's --workers: a supervisor process that starts (and restarts) them.
+        many = ["--workers", str(workers)] if workers > 1 else []
         command = [
             sys.executable,
             "-m",
@@ -113,6 +131,7 @@ class Server:
             str(port),
             "--lifespan",
             "off",  # Django has no lifespan handler; this avoids uvicorn's notice about it
+            *many,
         ]
         self.process = subprocess.Popen(
             command,
@@ -145,20 +164,110 @@ class Server:
 
     def stop(self) -> None:
         """SIGTERM the server, wait for it, kill it if it does not exit in time."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=STOP_TIMEOUT)
+        stop_process(self.process)
         self._output.join(timeout=1.0)
+
+
+def stop_process(process: subprocess.Popen[Any]) -> None:
+    """SIGTERM ``process``, wait for it; kill its whole session if it does not exit in time.
+
+    The session is its own (``start_new_session``): killing it also kills the workers
+    a uvicorn supervisor started.
+    """
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=STOP_TIMEOUT)
+
+
+def redis_server_binary() -> str:
+    """Return the path of ``redis-server``, installing Debian's package if it is missing."""
+    found = shutil.which("redis-server") or (
+        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
+    )
+    if found is None:
+        installer = REPO_ROOT / ".ci" / "install-redis"
+        try:
+            subprocess.run([str(installer)], check=True, timeout=600)
+        except (OSError, subprocess.SubprocessError):
+            raise DemoError(
+                "WORKERS needs redis-server, and .ci/install-redis could not install it "
+                "(it needs root, or sudo): install Debian's redis-server package, or run "
+                "the demo without WORKERS."
+            ) from None
+        found = shutil.which("redis-server") or "/usr/bin/redis-server"
+    return found
+
+
+def free_port() -> int:
+    """Return a TCP port of 127.0.0.1 that nothing listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def redis_answers(port: int) -> bool:
+    """Tell whether a Redis server on ``port`` answers ``PING``."""
+    try:
+        with socket.create_connection((HOST, port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+class Redis:
+    """A ``redis-server`` on 127.0.0.1 that saves nothing to disk, for the storefront's workers."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"redis://{HOST}:{port}/0"
+        binary = redis_server_binary()
+        self._directory = tempfile.TemporaryDirectory(prefix="demo-redis-")
+        # fmt: off
+        command = [
+            binary, "--bind", HOST, "--port", str(port), "--save", "", "--appendonly", "no",
+            "--dir", self._directory.name, "--protected-mode", "no", "--loglevel", "warning",
+        ]
+        # fmt: on
+        self.process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # as the servers: only we stop it
+        )
+
+    def wait_until_ready(self) -> None:
+        deadline = time.monotonic() + REDIS_START_TIMEOUT
+        while not redis_answers(self.port):
+            code = self.process.poll()
+            if code is not None:
+                raise DemoError(f"redis-server exited with status {code} on port {self.port}.")
+            if time.monotonic() > deadline:
+                raise DemoError(f"redis-server did not answer within {REDIS_START_TIMEOUT:.0f} s.")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        stop_process(self.process)
+        self._directory.cleanup()
 
 
 def port_from_env(name: str, default: int) -> int:
     raw = os.environ.get(name) or str(default)
     if not raw.isdigit() or not 0 < int(raw) < 65536:
         raise DemoError(f"{name} must be a TCP port number (1-65535), not {raw!r}.")
+    return int(raw)
+
+
+def workers_from_env() -> int:
+    raw = os.environ.get("WORKERS") or "1"
+    if not raw.isdigit() or not 0 < int(raw) <= 64:
+        raise DemoError(f"WORKERS must be a number of processes (1-64), not {raw!r}.")
     return int(raw)
 
 
@@ -214,13 +323,24 @@ def main() -> int:
     signals = Signals()
     signals.install()
     servers: list[Server] = []
+    redis: Redis | None = None
     try:
         demo_port = port_from_env("DEMO_PORT", 8000)
         provider_port = port_from_env("PROVIDER_PORT", 8001)
+        workers = workers_from_env()
         if demo_port == provider_port:
             raise DemoError("DEMO_PORT and PROVIDER_PORT must differ.")
         check_port_free("DEMO_PORT", demo_port)
         check_port_free("PROVIDER_PORT", provider_port)
+        redis_port = 0
+        if workers > 1:
+            if os.environ.get("REDIS_PORT"):
+                redis_port = port_from_env("REDIS_PORT", 0)
+                if redis_port in (demo_port, provider_port):
+                    raise DemoError("REDIS_PORT must differ from DEMO_PORT and PROVIDER_PORT.")
+                check_port_free("REDIS_PORT", redis_port)
+            else:
+                redis_port = free_port()
         token = os.environ.get("PROVIDER_TOKEN") or secrets.token_hex(20)
         api_url = f"http://{HOST}:{provider_port}/api/"
         env = {
@@ -236,9 +356,17 @@ def main() -> int:
         # the provider keeps DEBUG on, for the browsable API's tracebacks.
         storefront_env = {**env, "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "0")}
         provider_env = {**env, "DJANGO_DEBUG": "1"}
+        # Only the storefront's workers share the Redis (example_project/settings.py).
+        storefront_env.pop("STOREFRONT_REDIS_URL", None)
+        provider_env.pop("STOREFRONT_REDIS_URL", None)
 
+        if workers > 1:
+            with signals.deferred():
+                redis = Redis(redis_port)
+            redis.wait_until_ready()
+            storefront_env["STOREFRONT_REDIS_URL"] = redis.url
         with signals.deferred():
-            storefront = Server("storefront", demo_port, storefront_env)
+            storefront = Server("storefront", demo_port, storefront_env, workers=workers)
             servers.append(storefront)
         prepare_database(token)
         with signals.deferred():
@@ -249,17 +377,26 @@ def main() -> int:
         wait_until_ready(provider, api_url, {"Authorization": f"Token {token}"}, deadline)
         wait_until_ready(storefront, storefront.url, {}, deadline)
         elapsed = time.monotonic() - started
+        shared = (
+            f"  {workers} storefront processes share the provider's GET answers (30 s), one\n"
+            f"  request budget and one circuit breaker in Redis at {redis.url}\n\n"
+            if redis is not None
+            else ""
+        )
         print(
             f"\n  The storefront is ready (first page served {elapsed:.1f} s after start):\n\n"
             f"      {storefront.url}\n\n"
             f"  It reads the provider's API at {api_url} (another process), e.g.\n"
             f'      curl -H "Authorization: Token {token}" {api_url}books/\n\n'
+            f"{shared}"
             "  Press Ctrl-C to stop both servers.\n",
             flush=True,
         )
         while True:
             for server in servers:
                 server.check_alive()
+            if redis is not None and redis.process.poll() is not None:
+                raise DemoError(f"redis-server exited with status {redis.process.returncode}.")
             time.sleep(0.5)
     except Shutdown:
         print("\nStopping the storefront and the provider...", flush=True)
@@ -271,6 +408,8 @@ def main() -> int:
         signals.ignore()
         for server in servers:  # the storefront first: it is the provider's client
             server.stop()
+        if redis is not None:  # last: the storefront's workers use it until they exit
+            redis.stop()
 
 
 if __name__ == "__main__":

@@ -13,6 +13,12 @@ Environment:
     DJANGO_SECRET_KEY, DJANGO_DEBUG ("1"/"true"/"yes" to enable)
     DJANGO_SERVE_STATIC  "1" to serve the static files with DEBUG off too (the demo's
                      storefront runs with DEBUG off, to show its own 404 and 500 pages)
+    STOREFRONT_REDIS_URL  a Redis URL (``make demo WORKERS=4`` sets it): CACHES["default"]
+                     becomes Redis, and the provider's service gets a CACHE, a RATE_LIMIT
+                     and a CIRCUIT_BREAKER shared by every storefront process
+                     (docs/topics/scaling.rst). Unset: Django's default local-memory
+                     cache, and none of the three.
+    STOREFRONT_RATE_LIMIT  that service's RATE_LIMIT with STOREFRONT_REDIS_URL (default 200/s)
 """
 
 import os
@@ -153,6 +159,26 @@ API_ORM_SERVICES = {
         "PAGINATION": {"STYLE": "page_number", "PAGE_SIZE": 100, "PAGE_SIZE_PARAM": "page_size"},
     },
 }
+
+# Many storefront processes (make demo WORKERS=4): one Redis shared by all of them holds
+# the provider's GET answers (fresh for 30 s; a write through the storefront starts
+# afresh at once), one request budget and one circuit breaker. See docs/topics/scaling.rst.
+STOREFRONT_REDIS_URL = os.environ.get("STOREFRONT_REDIS_URL", "")
+if STOREFRONT_REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": STOREFRONT_REDIS_URL,
+            "KEY_PREFIX": "storefront",
+        },
+    }
+    API_ORM_SERVICES["default"].update(
+        {
+            "CACHE": {"ALIAS": "default", "TIMEOUT": 30},
+            "RATE_LIMIT": os.environ.get("STOREFRONT_RATE_LIMIT") or "200/s",
+            "CIRCUIT_BREAKER": {"FAILURES": 5, "RESET": 30},
+        }
+    )
 
 # The provider's prices carry no currency: the storefront sells in this one.
 STOREFRONT_CURRENCY = {"CODE": "USD", "FORMAT": "${amount}"}
