@@ -31,6 +31,7 @@ def test_all_is_the_pinned_surface() -> None:
         "RateLimitError",
         "RemoteModel",
         "ServerError",
+        "ServiceUnavailableError",
         "TimeoutError",
         "TransportError",
         "exceptions",
