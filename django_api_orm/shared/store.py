@@ -359,7 +359,8 @@ class Store:
                 return await op(self.local)
             return default
         try:
-            result = await asyncio.wait_for(op(redis), REDIS_TIMEOUT)
+            async with asyncio.timeout(REDIS_TIMEOUT):
+                result = await op(redis)
         except (TimeoutError, OSError, _redis_errors()) as error:
             self._went_down(error)
             return await op(self.local) if fallback else default
