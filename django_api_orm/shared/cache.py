@@ -142,7 +142,9 @@ class ResponseCache:
         self._prefix = f"api_orm:{service}:"
         self._credentials = credentials
         self._inflight: dict[str, asyncio.Future[APIResponse]] = {}
-        self._pending: set[str] = set()  # generations to bump once Redis answers again
+        # Generations to bump once Redis answers again: the process's, not this
+        # cache's, which ends with its event loop.
+        self._pending = store.pending
 
     def __repr__(self) -> str:
         where = "shared" if self.store.shared else "this process"
