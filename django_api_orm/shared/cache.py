@@ -174,13 +174,21 @@ class ResponseCache:
         key = self._entry_key(f"{client.base_url}|{path}")
         if refresh:
             return await self._fetch(client, path, key, scope, timeout, None)
-        running = self._inflight.get(key)
-        if running is not None:
-            return await asyncio.shield(running)
+        while (running := self._inflight.get(key)) is not None:
+            try:
+                return await asyncio.shield(running)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not running.cancelled() or (task is not None and task.cancelling()):
+                    raise  # this caller is cancelled
+                # The first caller was cancelled, not this one: read it anew.
         future: asyncio.Future[APIResponse] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
             response = await self._get(client, path, key, scope, timeout)
+        except asyncio.CancelledError:
+            future.cancel()  # the callers waiting on it read for themselves
+            raise
         except BaseException as error:
             future.set_exception(error)
             future.exception()  # retrieved: a lone caller must not warn "never retrieved"
@@ -227,7 +235,7 @@ class ResponseCache:
                 return await backend.add(lock_key, b"1", lock_ttl)
 
             if not await self.store.run(lock, fallback=False, default=True):
-                entry = await self._wait_for(key, scope, generation, fresh_for, lock_ttl)
+                entry = await self._wait_for(key, scope, generation, fresh_for, lock_key, lock_ttl)
                 if entry is not None:
                     return entry.response(f"{client.base_url}{path}")
             try:
@@ -244,19 +252,35 @@ class ResponseCache:
         return entry.generation == generation and time.time() - entry.stored < fresh_for
 
     async def _wait_for(
-        self, key: str, scope: str, generation: str, fresh_for: float, limit: float
+        self,
+        key: str,
+        scope: str,
+        generation: str,
+        fresh_for: float,
+        lock_key: str,
+        limit: float,
     ) -> _Entry | None:
-        """Wait for the entry another process is fetching; ``None`` if it never comes."""
+        """Wait for the entry another process is fetching; ``None`` if it never comes.
+
+        It never comes when that fetch ends without storing one (an error, a
+        ``no-store`` answer): the lock is gone, and this process sends its own.
+        """
+
+        async def locked(backend: RedisBackend | LocalBackend) -> bool:
+            return (await backend.get_many([lock_key]))[0] is not None
+
         ends = asyncio.get_running_loop().time() + limit
         while asyncio.get_running_loop().time() < ends:
             await asyncio.sleep(LOCK_POLL)
+            # The lock first: an entry stored before it was released is found below.
+            held = await self.store.run(locked, fallback=False, default=False)
             looked = await self._look(key, scope)
             if looked is None:
                 return None
             now_generation, entry = looked
             if entry is not None and self._fresh(entry, now_generation, fresh_for):
                 return entry
-            if now_generation != generation:
+            if now_generation != generation or not held:
                 return None
         return None
 
