@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ import respx
 from django.test import override_settings
 
 from django_api_orm import RemoteModel, ServerError, fields
+from django_api_orm.services import services
 from tests.models.conftest import book, page
 from tests.redis_server import RedisServer
 from tests.shared.conftest import API, LOGGER, TOKEN, configured, redis_caches, service
@@ -674,3 +676,103 @@ async def _aget_title() -> str:
 def test_urls_are_told_apart_by_query_string() -> None:
     """Documents the base URL the tests pin (keys include the whole URL)."""
     assert API.endswith("/api/")
+
+
+async def test_a_cancelled_first_caller_does_not_cancel_the_others(
+    caches_setting: dict[str, Any], api: respx.MockRouter
+) -> None:
+    """Gives a caller waiting on a cancelled caller's request an answer of its own."""
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.2)
+        return httpx.Response(200, json=book(1, title="Mine"))
+
+    route = api.get("books/1/").mock(side_effect=slow)
+    with configured(caches_setting, default=cached()):
+        first = asyncio.create_task(Book.objects.aget(pk=1))
+        await asyncio.sleep(0.05)
+        second = asyncio.create_task(Book.objects.aget(pk=1))
+        await asyncio.sleep(0.05)
+        first.cancel()
+        found = await second
+        assert first.cancelled()
+        assert found.title == "Mine"
+        sent = route.call_count
+        await Book.objects.aget(pk=1)  # the second caller's answer was stored
+    assert sent >= 1  # respx records no call for the cancelled request
+    assert route.call_count == sent
+
+
+async def test_a_cancelled_waiter_does_not_cancel_the_request(
+    caches_setting: dict[str, Any], api: respx.MockRouter
+) -> None:
+    """Keeps the one request going for the others when one waiting caller is cancelled."""
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.2)
+        return httpx.Response(200, json=book(1, title="Shared"))
+
+    route = api.get("books/1/").mock(side_effect=slow)
+    with configured(caches_setting, default=cached()):
+        tasks = [asyncio.create_task(Book.objects.aget(pk=1)) for _ in range(3)]
+        await asyncio.sleep(0.05)
+        tasks[1].cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert route.call_count == 1
+    assert isinstance(results[1], asyncio.CancelledError)
+    assert [r.title for r in (results[0], results[2]) if isinstance(r, Book)] == ["Shared"] * 2
+
+
+def test_a_process_waiting_on_a_failed_fetch_sends_its_own_at_once(
+    caches_setting: dict[str, Any], api: respx.MockRouter
+) -> None:
+    """Stops waiting for another loop's fetch when it ends storing nothing (a 500).
+
+    The waiting loop used to poll for the entry until the client's TIMEOUT (4 s here).
+    """
+    started = threading.Event()
+
+    def slow_failure(request: httpx.Request) -> httpx.Response:
+        started.set()
+        threading.Event().wait(0.2)
+        return httpx.Response(500)
+
+    route = api.get("books/1/").mock(side_effect=slow_failure)
+    took: list[float] = []
+    errors: list[BaseException] = []
+
+    async def read() -> None:
+        began = time.monotonic()
+        with pytest.raises(ServerError):
+            await Book.objects.aget(pk=1)
+        took.append(time.monotonic() - began)
+
+    def run() -> None:
+        try:
+            asyncio.run(read())
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    with configured(caches_setting, default=cached() | {"TIMEOUT": 4}):
+        first = threading.Thread(target=run)
+        first.start()
+        assert started.wait(5)
+        second = threading.Thread(target=run)
+        second.start()
+        first.join(10)
+        second.join(10)
+    assert errors == []
+    assert route.call_count == 2
+    assert len(took) == 2
+    assert max(took) < 2.0
+
+
+async def test_a_204_is_never_stored(caches_setting: dict[str, Any], api: respx.MockRouter) -> None:
+    """Sends a GET answered 204 again: an empty answer is not stored."""
+    route = api.get("books/empty/").respond(204)
+    with configured(caches_setting, default=cached()):
+        svc = services.service("default")
+        for _ in range(2):
+            response = await svc.get("books/empty/", Book._meta)
+            assert (response.status_code, response.data) == (204, None)
+    assert route.call_count == 2
