@@ -776,3 +776,31 @@ async def test_a_204_is_never_stored(caches_setting: dict[str, Any], api: respx.
             response = await svc.get("books/empty/", Book._meta)
             assert (response.status_code, response.data) == (204, None)
     assert route.call_count == 2
+
+
+@pytest.mark.parametrize("write", ["aupdate", "adelete"])
+async def test_a_queryset_write_reads_the_current_list(
+    caches_setting: dict[str, Any], api: respx.MockRouter, write: str
+) -> None:
+    """Reads the list a queryset update or delete acts on from the provider, not the cache.
+
+    A cached list can miss rows that match now: the write would skip them.
+    """
+    listing = api.get("books/").mock(
+        side_effect=[
+            httpx.Response(200, json=page([book(1)])),
+            httpx.Response(200, json=page([book(1), book(2)])),
+        ]
+    )
+    patches = [api.patch(f"books/{pk}/").respond(json=book(pk)) for pk in (1, 2)]
+    deletes = [api.delete(f"books/{pk}/").respond(204) for pk in (1, 2)]
+    with configured(caches_setting, default=cached()):
+        assert [b.pk async for b in Book.objects.filter(in_print=True)] == [1]
+        queryset = Book.objects.filter(in_print=True)
+        if write == "aupdate":
+            assert await queryset.aupdate(title="New") == 2
+        else:
+            assert (await queryset.adelete())[0] == 2
+    assert listing.call_count == 2
+    done = patches if write == "aupdate" else deletes
+    assert [r.call_count for r in done] == [1, 1]
