@@ -56,7 +56,7 @@ async def test_a_fast_rate_does_not_slow_a_few_requests(
             await Book.objects.aget(pk=1)
         elapsed = time.monotonic() - started
     assert route.call_count == 6
-    assert elapsed < 0.4
+    assert elapsed < 0.5
 
 
 async def test_concurrent_requests_share_the_budget(
@@ -189,7 +189,7 @@ async def test_a_slot_past_the_deadline_raises_without_sending(
 ) -> None:
     """Raises BudgetTimeoutError ("not sent", naming RATE_LIMIT) when the slot is too late."""
     route = api.get("books/1/").respond(json=book(1))
-    with configured(caches_setting, default=limited("2/s", DEADLINE=0.2)):
+    with configured(caches_setting, default=limited("1/s", DEADLINE=0.3)):
         await Book.objects.aget(pk=1)
         started = time.monotonic()
         with pytest.raises(BudgetTimeoutError) as info:
@@ -200,8 +200,8 @@ async def test_a_slot_past_the_deadline_raises_without_sending(
     message = str(info.value)
     assert "not sent" in message
     assert "RATE_LIMIT" in message
-    assert "2/s" in message
-    assert elapsed < 0.15  # raised at once, not after waiting out the deadline
+    assert "1/s" in message
+    assert elapsed < 0.25  # raised at once, not after waiting out the deadline
 
 
 async def test_retry_after_past_the_deadline_raises_at_once(
