@@ -5,7 +5,9 @@ made of the service, a keyed hash of the credentials the client sends (two token
 never share an entry) and a hash of the URL. It names the *generation* of its
 model's endpoint it was read in; a write through the library (create, save,
 delete, a queryset's update or delete) starts a new generation, so every entry of
-that endpoint, in every process, stops being served. The generation is read before
+that endpoint, in every process, stops being served. Generations belong to the
+provider (the ``BASE_URL``), not the alias: a write through one alias (a writing
+token) ends the entries of every alias of that provider. The generation is read before
 the request is sent: an answer that raced a write is stored under the old one and
 never served.
 
@@ -134,12 +136,16 @@ class ResponseCache:
         timeout: float,
         stale_if_error: float,
         credentials: str,
+        base_url: str,
     ) -> None:
         self.store = store
         self.service = service
         self.timeout = float(timeout)
         self.stale_if_error = float(stale_if_error)
         self._prefix = f"api_orm:{service}:"
+        # Every alias of one provider shares its generations: they are the same rows.
+        provider = hashlib.sha256(base_url.encode()).hexdigest()[:16]
+        self._generations = f"api_orm:gen:{provider}:"
         self._credentials = credentials
         self._inflight: dict[str, asyncio.Future[APIResponse]] = {}
         # Generations to bump once Redis answers again: the process's, not this
@@ -151,7 +157,7 @@ class ResponseCache:
         return f"<ResponseCache {self.service!r} timeout={self.timeout:g} ({where})>"
 
     def _generation_key(self, scope: str) -> str:
-        return self.store.make_key(f"{self._prefix}gen:{scope}")
+        return self.store.make_key(f"{self._generations}{scope}")
 
     def _entry_key(self, url: str) -> str:
         digest = hashlib.sha256(url.encode()).hexdigest()[:40]
