@@ -802,3 +802,43 @@ async def test_a_queryset_write_reads_the_current_list(
     assert listing.call_count == 2
     done = patches if write == "aupdate" else deletes
     assert [r.call_count for r in done] == [1, 1]
+
+
+async def test_a_write_through_another_service_of_the_provider_invalidates(
+    caches_setting: dict[str, Any], api: respx.MockRouter
+) -> None:
+    """Sends the read again after a write through another alias of the same BASE_URL.
+
+    Two aliases of one provider (a reading token and a writing one) are the same rows:
+    the entries stay apart, but a write through either starts a new generation of both.
+    """
+    route = api.get("books/1/").respond(json=book(1, title="Old"))
+    api.patch("books/1/").respond(json=book(1, title="New"))
+    with configured(caches_setting, default=cached(), writer=cached() | {"AUTH_TOKEN": "w"}):
+        await Book.objects.aget(pk=1)
+        obj = await Book.objects.using("writer").aget(pk=1)
+        assert route.call_count == 2  # the entries are apart
+        obj.title = "New"
+        await obj.asave(update_fields=["title"])
+        route.respond(json=book(1, title="New"))
+        assert (await Book.objects.aget(pk=1)).title == "New"
+        assert (await Book.objects.using("writer").aget(pk=1)).title == "New"
+    assert route.call_count == 4
+
+
+async def test_a_write_to_another_provider_keeps_the_entries(
+    caches_setting: dict[str, Any], api: respx.MockRouter
+) -> None:
+    """Keeps serving one provider's entries after a write to the same endpoint of another."""
+    route = api.get("books/1/").respond(json=book(1))
+    elsewhere = api.route(
+        method="PATCH", host="elsewhere.example.test", path="/api/books/1/"
+    ).respond(json=book(1))
+    other = cached() | {"BASE_URL": "https://elsewhere.example.test/api/"}
+    with configured(caches_setting, default=cached(), other=other):
+        await Book.objects.aget(pk=1)
+        obj = Book(id=1, title="New", price="1.00")
+        await obj.asave(update_fields=["title"], using="other")
+        await Book.objects.aget(pk=1)
+    assert elsewhere.call_count == 1
+    assert route.call_count == 1
