@@ -200,6 +200,9 @@ class RedisBackend:
     async def breaker_trial(self, key: str, ttl: float) -> bool:
         return await self.add(key, b"1", ttl)
 
+    async def breaker_abandon_trial(self, key: str) -> None:
+        await self._redis.delete(key)
+
     async def aclose(self) -> None:
         await self._redis.aclose()
 
@@ -310,6 +313,11 @@ class LocalBackend:
                 return False
             state.values[key] = now + ttl
             return True
+
+    async def breaker_abandon_trial(self, key: str) -> None:
+        state = _local_state
+        with state.lock:
+            state.values.pop(key, None)
 
     async def aclose(self) -> None:
         return None
