@@ -20,6 +20,7 @@ from django_api_orm import (
     NotFoundError,
     ServerError,
     ServiceUnavailableError,
+    TimeoutError,
 )
 from django_api_orm.services import services
 from tests.models.conftest import book
@@ -341,3 +342,52 @@ async def test_the_client_has_the_breaker_and_the_limiter(caches_setting: dict[s
         assert client._breaker.reset == RESET
         assert client._rate_limiter is None
         assert (plain._breaker, plain._rate_limiter) == (None, None)
+
+
+async def test_a_cancelled_trial_lets_the_next_call_be_the_trial(
+    caches_setting: dict[str, Any], api: respx.MockRouter
+) -> None:
+    """Sends the next call as the trial when the trial was cancelled before its answer.
+
+    The cancelled trial decided nothing: no call should be refused for RESET more
+    seconds as if "another process is sending the trial request now".
+    """
+    api.get("books/1/").respond(503)
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(5)
+        return httpx.Response(200, json=book(2))
+
+    api.get("books/2/").mock(side_effect=hang)
+    after = api.get("books/3/").respond(json=book(3))
+    with configured(caches_setting, default=guarded(reset=1.0)):
+        await fail_twice()
+        await asyncio.sleep(1.1)
+        trial = asyncio.create_task(Book.objects.aget(pk=2))
+        await asyncio.sleep(0.1)
+        trial.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await trial
+        assert (await Book.objects.aget(pk=3)).pk == 3  # the new trial, which closes it
+        await Book.objects.aget(pk=3)
+    assert after.call_count == 2
+
+
+async def test_a_trial_refused_by_the_rate_limit_is_given_back(
+    caches_setting: dict[str, Any], api: respx.MockRouter
+) -> None:
+    """Gives the trial back when the budget refused to send it: the next call claims it."""
+    route = api.get("books/1/").mock(
+        side_effect=[httpx.Response(503), httpx.Response(503, headers={"Retry-After": "2"})]
+    )
+    settings = guarded(RATE_LIMIT="100/s", DEADLINE=0.5)
+    with configured(caches_setting, default=settings):
+        await fail_twice()
+        await asyncio.sleep(PAST_RESET)
+        for _ in range(2):
+            with pytest.raises(TimeoutError) as info:
+                await Book.objects.aget(pk=1)
+            # Refused by the budget (the Retry-After), each time, not by a phantom trial.
+            assert not isinstance(info.value, ServiceUnavailableError)
+            assert "RATE_LIMIT" in str(info.value)
+    assert route.call_count == 2
