@@ -1,6 +1,6 @@
 """Fixtures of the shared state's tests: a real redis-server, the settings, respx.
 
-``redis_server`` (session) runs one redis-server for the module's tests; ``redis``
+``redis_server`` (session) runs one redis-server for the session; ``redis``
 empties it before each test. ``outage_redis`` is a server of the test's own, which
 the test may stop and start again. ``caches_setting`` is parametrized over that
 Redis and a fresh ``LocMemCache``: each test that takes it runs against both.

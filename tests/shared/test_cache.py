@@ -842,3 +842,26 @@ async def test_a_write_to_another_provider_keeps_the_entries(
         await Book.objects.aget(pk=1)
     assert elsewhere.call_count == 1
     assert route.call_count == 1
+
+
+async def test_keys_follow_the_caches_key_prefix(redis: RedisServer, api: respx.MockRouter) -> None:
+    """Names every key with the cache's KEY_PREFIX: two sites on one Redis share nothing."""
+    route = detail(api)
+    site_a = {"default": {**redis_caches(redis.url)["default"], "KEY_PREFIX": "site-a"}}
+    site_b = {"default": {**redis_caches(redis.url)["default"], "KEY_PREFIX": "site-b"}}
+
+    async def read() -> None:
+        await Book.objects.aget(pk=1)
+
+    with configured(site_a, default=cached()):
+        await read()
+        await read()
+    with configured(site_b, default=cached()):
+        # A new loop: the store of this test's loop still holds site_a's cache.
+        await asyncio.to_thread(asyncio.run, read())
+    assert route.call_count == 2
+    with redis_sync.Redis.from_url(redis.url) as client:
+        keys = [k.decode() for k in client.scan_iter(count=1000)]
+    assert keys
+    assert all(k.startswith(("site-a:", "site-b:")) for k in keys)
+    assert any(k.startswith("site-b:") for k in keys)
