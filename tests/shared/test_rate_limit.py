@@ -237,3 +237,47 @@ async def test_the_budget_recovers_after_a_refused_call(
         await asyncio.sleep(0.3)
         await Book.objects.aget(pk=1)
     assert route.call_count == 2
+
+
+def test_busy_loops_together_stay_within_the_rate(
+    caches_setting: dict[str, Any], api: respx.MockRouter
+) -> None:
+    """Keeps three busy loops together at 20/s: 30 requests take 1.45 s, no burst in any second.
+
+    Each loop leases slots ahead (up to 0.1 s worth); the leases must never add up to
+    more than the rate in any one-second window (20, plus one, plus what a late
+    request can bring into a window: a generous 4 here).
+    """
+    arrivals: list[float] = []
+    lock = threading.Lock()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        with lock:
+            arrivals.append(time.monotonic())
+        return httpx.Response(200, json=book(1))
+
+    route = api.get("books/1/").mock(side_effect=answer)
+    errors: list[BaseException] = []
+
+    async def ten() -> None:
+        for _ in range(10):
+            await Book.objects.aget(pk=1)
+
+    def run() -> None:
+        try:
+            asyncio.run(ten())
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    with configured(caches_setting, default=limited("20/s")):
+        threads = [threading.Thread(target=run) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert errors == []
+    assert route.call_count == 30
+    arrivals.sort()
+    assert arrivals[-1] - arrivals[0] >= 1.4
+    busiest = max(sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals)
+    assert busiest <= 25
