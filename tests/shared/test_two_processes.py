@@ -1,6 +1,6 @@
 """Two real processes share the cache, the rate budget and the breaker through Redis.
 
-The other process is ``tests/shared/worker.py``, run with this interpreter; each
+The other process is ``tests/shared/pair_worker.py``, run with this interpreter; each
 process answers its own requests with respx, so the requests each one sent are
 counted apart.
 """
@@ -42,7 +42,7 @@ def other_process(
         "steps": steps,
     }
     result = subprocess.run(
-        [sys.executable, "-m", "tests.shared.worker", json.dumps(spec)],
+        [sys.executable, "-m", "tests.shared.pair_worker", json.dumps(spec)],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
