@@ -262,6 +262,7 @@ class ServiceHandler:
                     client_kwargs.get("auth_token"),
                     client_kwargs.get("headers"),
                 ),
+                base_url=client.base_url,
             )
         service = Service(alias, client, _wire_for(alias, config), cache)
         record.services[alias] = service

@@ -450,7 +450,13 @@ class AsyncServiceClient:
         try:
             response = await self._send(method, url, json, headers)
         except BudgetTimeoutError:
-            raise  # nothing was sent
+            if trial:
+                await breaker.abandon_trial()  # nothing was sent: the next call is the trial
+            raise
+        except asyncio.CancelledError:
+            if trial:
+                await breaker.abandon_trial()  # no answer came to decide on
+            raise
         except (TransportError, ServerError):
             await breaker.failed()
             raise

@@ -193,8 +193,10 @@ class WriteMethods(Generic[M]):
     adelete.queryset_only = True  # type: ignore[attr-defined]
 
     def _clean_chain(self) -> Self:
-        """This query as model instances (not values), without relation loading."""
-        clone = self._chain(select_related=(), prefetch_related=())
+        """This query as model instances (not values), without relation loading, read
+        from the provider (never the service's ``CACHE``: a write acts on the rows that
+        match now)."""
+        clone = self._chain(select_related=(), prefetch_related=(), use_cache=False)
         clone._values = None
         return clone
 

@@ -5,7 +5,9 @@ made of the service, a keyed hash of the credentials the client sends (two token
 never share an entry) and a hash of the URL. It names the *generation* of its
 model's endpoint it was read in; a write through the library (create, save,
 delete, a queryset's update or delete) starts a new generation, so every entry of
-that endpoint, in every process, stops being served. The generation is read before
+that endpoint, in every process, stops being served. Generations belong to the
+provider (the ``BASE_URL``), not the alias: a write through one alias (a writing
+token) ends the entries of every alias of that provider. The generation is read before
 the request is sent: an answer that raced a write is stored under the old one and
 never served.
 
@@ -134,22 +136,28 @@ class ResponseCache:
         timeout: float,
         stale_if_error: float,
         credentials: str,
+        base_url: str,
     ) -> None:
         self.store = store
         self.service = service
         self.timeout = float(timeout)
         self.stale_if_error = float(stale_if_error)
         self._prefix = f"api_orm:{service}:"
+        # Every alias of one provider shares its generations: they are the same rows.
+        provider = hashlib.sha256(base_url.encode()).hexdigest()[:16]
+        self._generations = f"api_orm:gen:{provider}:"
         self._credentials = credentials
         self._inflight: dict[str, asyncio.Future[APIResponse]] = {}
-        self._pending: set[str] = set()  # generations to bump once Redis answers again
+        # Generations to bump once Redis answers again: the process's, not this
+        # cache's, which ends with its event loop.
+        self._pending = store.pending
 
     def __repr__(self) -> str:
         where = "shared" if self.store.shared else "this process"
         return f"<ResponseCache {self.service!r} timeout={self.timeout:g} ({where})>"
 
     def _generation_key(self, scope: str) -> str:
-        return self.store.make_key(f"{self._prefix}gen:{scope}")
+        return self.store.make_key(f"{self._generations}{scope}")
 
     def _entry_key(self, url: str) -> str:
         digest = hashlib.sha256(url.encode()).hexdigest()[:40]
@@ -172,13 +180,21 @@ class ResponseCache:
         key = self._entry_key(f"{client.base_url}|{path}")
         if refresh:
             return await self._fetch(client, path, key, scope, timeout, None)
-        running = self._inflight.get(key)
-        if running is not None:
-            return await asyncio.shield(running)
+        while (running := self._inflight.get(key)) is not None:
+            try:
+                return await asyncio.shield(running)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not running.cancelled() or (task is not None and task.cancelling()):
+                    raise  # this caller is cancelled
+                # The first caller was cancelled, not this one: read it anew.
         future: asyncio.Future[APIResponse] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
             response = await self._get(client, path, key, scope, timeout)
+        except asyncio.CancelledError:
+            future.cancel()  # the callers waiting on it read for themselves
+            raise
         except BaseException as error:
             future.set_exception(error)
             future.exception()  # retrieved: a lone caller must not warn "never retrieved"
@@ -230,7 +246,7 @@ class ResponseCache:
 
             held = await self.store.run(lock, fallback=False, default=True)
             if not held:
-                entry = await self._wait_for(key, scope, generation, fresh_for, lock_ttl)
+                entry = await self._wait_for(key, scope, generation, fresh_for, lock_key, lock_ttl)
                 if entry is not None:
                     return entry.response(f"{client.base_url}{path}")
             try:
@@ -248,7 +264,13 @@ class ResponseCache:
         return entry.generation == generation and time.time() - entry.stored < fresh_for
 
     async def _wait_for(
-        self, key: str, scope: str, generation: str, fresh_for: float, limit: float
+        self,
+        key: str,
+        scope: str,
+        generation: str,
+        fresh_for: float,
+        lock_key: str,
+        limit: float,
     ) -> _Entry | None:
         """Wait for the entry another process is fetching; ``None`` if it never comes.
 
@@ -256,7 +278,6 @@ class ResponseCache:
         entry: the fetcher stores before it unlocks, so it stored nothing (its request
         failed, or the answer was a 404 or not storable) or its lock expired.
         """
-        lock_key = f"{key}:lock"
         ends = asyncio.get_running_loop().time() + limit
         while asyncio.get_running_loop().time() < ends:
             await asyncio.sleep(LOCK_POLL)

@@ -206,6 +206,16 @@ class CircuitBreaker:
         self._failures = 0
         self._open_until = 0.0
 
+    async def abandon_trial(self) -> None:
+        """Give up the trial this process claimed, undecided (not sent, or cancelled): the
+        next call, of any process, is the trial, rather than none for ``RESET`` seconds."""
+        trial_key = self._keys[2]
+
+        async def abandon(backend: RedisBackend | LocalBackend) -> None:
+            await backend.breaker_abandon_trial(trial_key)
+
+        await self._store.run(abandon, default=None)
+
     def _open_error(self, wait: float | None, method: str, url: str) -> ServiceUnavailableError:
         when = (
             f"a trial request is allowed in {wait:.3g} s"

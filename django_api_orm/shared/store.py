@@ -200,6 +200,9 @@ class RedisBackend:
     async def breaker_trial(self, key: str, ttl: float) -> bool:
         return await self.add(key, b"1", ttl)
 
+    async def breaker_abandon_trial(self, key: str) -> None:
+        await self._redis.delete(key)
+
     async def aclose(self) -> None:
         await self._redis.aclose()
 
@@ -311,24 +314,56 @@ class LocalBackend:
             state.values[key] = now + ttl
             return True
 
+    async def breaker_abandon_trial(self, key: str) -> None:
+        state = _local_state
+        with state.lock:
+            state.values.pop(key, None)
+
     async def aclose(self) -> None:
         return None
+
+
+class _Health:
+    """What the process knows of one Redis, for every event loop of the process.
+
+    A loop may be as short as one call (``async_to_sync`` under WSGI runs each on a
+    loop of its own): kept per loop, an outage would cost each call ``REDIS_TIMEOUT``
+    and a warning, and a write made meanwhile would be forgotten with its loop.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.down_until = 0.0
+        self.warned = False
+        #: Generation keys to bump once Redis answers again (writes made while down).
+        self.pending: set[str] = set()
 
 
 class Store:
     """One ``CACHES`` alias's shared state for one event loop, with the outage fallback.
 
     ``run(op)`` runs ``op`` on Redis; when Redis fails it runs ``fallback`` instead
-    (``None``: give up quietly, which for the cache means a miss).
+    (``None``: give up quietly, which for the cache means a miss). Whether Redis is
+    down is the process's (``health``), shared by the stores of every loop.
     """
 
-    def __init__(self, alias: str, cache: BaseCache, redis: RedisBackend | None) -> None:
+    def __init__(
+        self,
+        alias: str,
+        cache: BaseCache,
+        redis: RedisBackend | None,
+        health: _Health | None = None,
+    ) -> None:
         self.alias = alias
         self.cache = cache
         self.redis = redis
         self.local = LocalBackend(cache)
-        self._down_until = 0.0
-        self._warned = False
+        self._health = _Health() if health is None else health
+
+    @property
+    def pending(self) -> set[str]:
+        """Generation keys to bump once Redis answers again, for the whole process."""
+        return self._health.pending
 
     @property
     def shared(self) -> bool:
@@ -341,7 +376,7 @@ class Store:
 
     def available(self) -> RedisBackend | None:
         """Return the Redis backend, or ``None`` while it is down or not configured."""
-        if self.redis is None or time.monotonic() < self._down_until:
+        if self.redis is None or time.monotonic() < self._health.down_until:
             return None
         return self.redis
 
@@ -364,17 +399,22 @@ class Store:
         except (TimeoutError, OSError, _redis_errors()) as error:
             self._went_down(error)
             return await op(self.local) if fallback else default
-        if self._warned:
-            self._warned = False
-            logger.warning(
-                "Redis of CACHES[%r] answers again; the state is shared again.", self.alias
-            )
+        health = self._health
+        if health.warned:
+            with health.lock:
+                warn, health.warned = health.warned, False
+            if warn:
+                logger.warning(
+                    "Redis of CACHES[%r] answers again; the state is shared again.", self.alias
+                )
         return result
 
     def _went_down(self, error: BaseException) -> None:
-        self._down_until = time.monotonic() + DOWN_SECONDS
-        if not self._warned:
-            self._warned = True
+        health = self._health
+        with health.lock:
+            health.down_until = time.monotonic() + DOWN_SECONDS
+            warn, health.warned = not health.warned, True
+        if warn:
             logger.warning(
                 "Redis of CACHES[%r] failed (%s): serving without the shared cache, with "
                 "this process's own rate budget and circuit breaker; Redis is tried again "
@@ -412,6 +452,8 @@ _stores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Store]] 
     weakref.WeakKeyDictionary()
 )
 _stores_lock = threading.Lock()
+#: (CACHES alias, Redis location) → what the process knows of that Redis.
+_health: dict[tuple[str, str], _Health] = {}
 
 
 def store_for(alias: str) -> Store:
@@ -426,10 +468,12 @@ def store_for(alias: str) -> Store:
         cache = caches[alias]
         entry = dict(settings.CACHES.get(alias, {}))
         location = _redis_location(cache, entry)
-        redis = None
+        redis = health = None
         if location is not None:
             redis = RedisBackend(location, dict(entry.get("OPTIONS") or {}))
-        store = stores[alias] = Store(alias, cache, redis)
+            with _stores_lock:
+                health = _health.setdefault((alias, location), _Health())
+        store = stores[alias] = Store(alias, cache, redis, health)
         if redis is not None:
             logger.debug(
                 "CACHES[%r]: shared state in Redis at %s", alias, strip_credentials(location or "")
