@@ -53,10 +53,13 @@ class WriteMethods(Generic[M]):
         """Return ``(object, created)``: get it by ``kwargs``, or create it with ``defaults``.
 
         Only plain field values from ``kwargs`` go into the created body
-        (``email__iexact=`` is a lookup, never a field).
+        (``email__iexact=`` is a lookup, never a field). The lookup always asks the
+        provider, never the service's ``CACHE``: a cached "none" would create a
+        duplicate.
         """
+        fresh = self._chain(use_cache=False)
         try:
-            return await self.aget(**kwargs), False
+            return await fresh.aget(**kwargs), False
         except self.model.DoesNotExist:
             params = self._create_params(kwargs, defaults)
             try:
@@ -64,7 +67,7 @@ class WriteMethods(Generic[M]):
             except BadRequestError:
                 # Created concurrently (a unique constraint answered 400): read it back.
                 try:
-                    return await self.aget(**kwargs), False
+                    return await fresh.aget(**kwargs), False
                 except self.model.DoesNotExist:
                     pass
                 raise
@@ -76,10 +79,11 @@ class WriteMethods(Generic[M]):
         **kwargs: Any,
     ) -> tuple[M, bool]:
         """Return ``(object, created)``: update the object matching ``kwargs`` with
-        ``defaults`` (PATCH), or create it with ``create_defaults`` (or ``defaults``)."""
+        ``defaults`` (PATCH), or create it with ``create_defaults`` (or ``defaults``).
+        The lookup always asks the provider, never the service's ``CACHE``."""
         update = _resolve_callables(defaults or {})
         try:
-            obj = await self.aget(**kwargs)
+            obj = await self._chain(use_cache=False).aget(**kwargs)
         except self.model.DoesNotExist:
             params = self._create_params(
                 kwargs, defaults if create_defaults is None else create_defaults

@@ -315,7 +315,8 @@ class ResponseCache:
         try:
             response = await client.request("GET", path, headers=headers or None)
         except (TransportError, ServerError) as error:
-            if entry is not None and self.stale_if_error:
+            # Only an entry that expired: one a write has replaced since would undo it.
+            if entry is not None and self.stale_if_error and entry.generation == generation:
                 age = time.time() - entry.stored
                 fresh_for = self.timeout if timeout is None else timeout
                 if age < fresh_for + self.stale_if_error:

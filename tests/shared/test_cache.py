@@ -564,6 +564,56 @@ async def test_stale_if_error_does_not_hide_a_404(
     assert route.call_count == 2
 
 
+async def test_stale_if_error_never_serves_what_a_write_replaced(
+    caches_setting: dict[str, Any], api: respx.MockRouter
+) -> None:
+    """Raises the 503 after a write: the entry from before it would undo the write."""
+    route = api.get("books/1/").mock(
+        side_effect=[httpx.Response(200, json=book(1, title="Before")), httpx.Response(503)]
+    )
+    api.patch("books/1/").respond(json=book(1, title="After"))
+    with configured(caches_setting, default=cached(STALE_IF_ERROR=60)):
+        obj = await Book.objects.aget(pk=1)
+        obj.title = "After"
+        await obj.asave(update_fields=["title"])
+        with pytest.raises(ServerError):
+            await Book.objects.aget(pk=1)
+    assert route.call_count == 2
+
+
+async def test_get_or_create_never_trusts_a_cached_empty_list(
+    caches_setting: dict[str, Any], api: respx.MockRouter
+) -> None:
+    """Looks the object up at the provider: a cached empty list would POST a duplicate."""
+    lookups = api.get("books/").mock(
+        side_effect=[
+            httpx.Response(200, json=page([])),
+            httpx.Response(200, json=page([book(7, title="Dune")])),
+        ]
+    )
+    created = api.post("books/").respond(201, json=book(8, title="Dune"))
+    with configured(caches_setting, default=cached()):
+        with pytest.raises(Book.DoesNotExist):
+            await Book.objects.aget(title="Dune")  # the empty answer is cached
+        obj, made = await Book.objects.aget_or_create(title="Dune", defaults={"price": "1.00"})
+    assert (obj.pk, made) == (7, False)
+    assert created.call_count == 0
+    assert lookups.call_count == 2
+
+
+async def test_update_or_create_looks_up_at_the_provider(
+    caches_setting: dict[str, Any], api: respx.MockRouter
+) -> None:
+    """Reads the object to update from the provider, not from the cache."""
+    route = detail(api, title="Dune")
+    api.patch("books/1/").respond(json=book(1, title="Dune", price="9.00"))
+    with configured(caches_setting, default=cached()):
+        await Book.objects.aget(pk=1)
+        obj, made = await Book.objects.aupdate_or_create(pk=1, defaults={"price": "9.00"})
+    assert not made
+    assert route.call_count == 2
+
+
 # --- refresh_from_db -----------------------------------------------------------------
 
 
