@@ -611,6 +611,7 @@ async def test_update_or_create_looks_up_at_the_provider(
         await Book.objects.aget(pk=1)
         obj, made = await Book.objects.aupdate_or_create(pk=1, defaults={"price": "9.00"})
     assert not made
+    assert str(obj.price) == "9.00"
     assert route.call_count == 2
 
 
