@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Mapping
@@ -49,8 +50,19 @@ logger: Final = logging.getLogger("django_api_orm.shared")
 KEEP_FACTOR: Final = 10
 #: Seconds between two looks for the entry another process is fetching.
 LOCK_POLL: Final = 0.02
-#: Response headers never stored.
-_NOT_STORED: Final = frozenset({"set-cookie", "set-cookie2", "connection", "keep-alive"})
+#: Response headers never stored: cookies, the connection's, and those of the encoded
+#: body (the entry holds it decoded).
+_NOT_STORED: Final = frozenset(
+    {
+        "set-cookie",
+        "set-cookie2",
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "content-encoding",
+        "content-length",
+    }
+)
 
 
 def credentials_hash(
@@ -120,8 +132,6 @@ class _Entry:
 
 
 def _json_dumps(value: Any) -> bytes:
-    import json
-
     return json.dumps(value, separators=(",", ":")).encode()
 
 

@@ -7,6 +7,8 @@ where the behaviour is not Redis's own, against a local-memory cache too.
 from __future__ import annotations
 
 import asyncio
+import gzip
+import json
 import logging
 import threading
 import time
@@ -483,6 +485,24 @@ async def test_other_cache_control_is_stored(
         await Book.objects.aget(pk=1)
         await Book.objects.aget(pk=1)
     assert route.call_count == 1
+
+
+async def test_an_entry_holds_the_body_decoded(
+    caches_setting: dict[str, Any], api: respx.MockRouter
+) -> None:
+    """Serves a gzipped answer decoded, without the Content-Encoding it no longer has."""
+    body = gzip.compress(json.dumps(book(1, title="Zipped")).encode())
+    route = api.get("books/1/").respond(
+        200, content=body, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}
+    )
+    with configured(caches_setting, default=cached()):
+        await Book.objects.aget(pk=1)
+        response = await services.service("default").get("books/1/", Book._meta)
+    assert route.call_count == 1
+    assert response.data["title"] == "Zipped"
+    assert "content-encoding" not in response.headers
+    assert "content-length" not in response.headers
+    assert response.headers["content-type"] == "application/json"
 
 
 # --- stale if error ------------------------------------------------------------------
