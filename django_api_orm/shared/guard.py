@@ -76,6 +76,7 @@ class RateLimiter:
     async def acquire(self, remaining: float, *, method: str, url: str) -> None:
         """Wait for this request's slot; raise if none comes within ``remaining`` seconds."""
         loop = asyncio.get_running_loop()
+        deadline = loop.time() + remaining
         slots = self._slots
         self._waiting += 1
         try:
@@ -85,18 +86,23 @@ class RateLimiter:
                     slots.popleft()  # its time is gone: never kept for a burst
                 if slots:
                     at = slots.popleft()
-                    if at - now > remaining:
-                        raise self._too_late(at - now, remaining, method, url)
+                    if at > deadline:
+                        raise self._too_late(at - now, deadline - now, method, url)
                     if at > now:
                         await asyncio.sleep(at - now)
                     return
                 async with self._lock:
                     if not slots:
-                        await self._reserve(max(0.0, remaining))
+                        wait = await self._reserve(max(0.0, deadline - loop.time()))
+                        if wait is not None:
+                            now = loop.time()
+                            raise self._too_late(wait, deadline - now, method, url)
         finally:
             self._waiting -= 1
 
-    async def _reserve(self, remaining: float) -> None:
+    async def _reserve(self, remaining: float) -> float | None:
+        """Reserve slots for the requests waiting now; return the wait for the first free
+        slot when it comes after ``remaining`` seconds (nothing is reserved then)."""
         # As many slots as requests wait now: a lease never holds time nobody asked for.
         count = min(self._waiting, self._max_lease)
         interval, tat_key, block_key = self.interval, self._tat_key, self._block_key
@@ -105,13 +111,11 @@ class RateLimiter:
             return await backend.reserve(tat_key, block_key, interval, count, remaining)
 
         now, start, got = await self._store.run(reserve, default=(0.0, 0.0, 0))
-        loop_now = asyncio.get_running_loop().time()
-        first = loop_now + (start - now)
         if got == 0:
-            # The first free slot is past the deadline: the error names when it comes.
-            self._slots.append(first)
-            return
+            return start - now  # not reserved: no other request may use it either
+        first = asyncio.get_running_loop().time() + (start - now)
         self._slots.extend(first + i * interval for i in range(got))
+        return None
 
     def _too_late(self, wait: float, remaining: float, method: str, url: str) -> Exception:
         return BudgetTimeoutError(

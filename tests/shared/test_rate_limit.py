@@ -17,6 +17,7 @@ import respx
 
 from django_api_orm import RateLimitError, ServerError, TimeoutError
 from django_api_orm.client._errors import BudgetTimeoutError
+from django_api_orm.shared import RateLimiter, store_for
 from tests.models.conftest import book
 from tests.shared.conftest import configured, service
 from tests.testapp.models import Book
@@ -262,3 +263,32 @@ def test_busy_loops_together_stay_within_the_rate(
     assert arrivals[-1] - arrivals[0] >= 1.4
     busiest = max(sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals)
     assert busiest <= 25
+
+
+async def test_a_slot_past_one_deadline_is_never_used_by_another_request(
+    caches_setting: dict[str, Any],
+) -> None:
+    """Reserves nothing for a request refused by its deadline; the next one reserves its own.
+
+    Two limiters on one budget stand for two processes. After the first slot, request A
+    (0.1 s left) is refused; B (10 s left) must reserve the next slot itself, so the
+    other process's request comes one interval after B's, never at the same time.
+    """
+    with configured(caches_setting, default=limited("2/s")):
+        store = store_for("default")
+        here = RateLimiter(store, service="default", rate="2/s")
+        there = RateLimiter(store, service="default", rate="2/s")
+        await here.acquire(10, method="GET", url="u")  # the first slot: now
+        sent: dict[str, float] = {}
+
+        async def take(name: str, limiter: RateLimiter, remaining: float) -> None:
+            await limiter.acquire(remaining, method="GET", url="u")
+            sent[name] = time.monotonic()
+
+        refused = asyncio.ensure_future(take("a", here, 0.1))
+        b = asyncio.ensure_future(take("b", here, 10))
+        with pytest.raises(BudgetTimeoutError):
+            await refused
+        await b
+        await take("c", there, 10)
+    assert sent["c"] - sent["b"] >= 0.4  # slots 0.5 s apart
