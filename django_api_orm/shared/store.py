@@ -342,9 +342,11 @@ class _Health:
 class Store:
     """One ``CACHES`` alias's shared state for one event loop, with the outage fallback.
 
-    ``run(op)`` runs ``op`` on Redis; when Redis fails it runs ``fallback`` instead
-    (``None``: give up quietly, which for the cache means a miss). Whether Redis is
-    down is the process's (``health``), shared by the stores of every loop.
+    ``run(op)`` runs ``op`` on Redis. While Redis is down, or when it fails now, it
+    runs ``op`` on this process's :class:`LocalBackend` (``fallback=True``: the
+    budget and the breaker) or returns ``default`` (the cache: a miss, nothing
+    stored). Whether Redis is down is the process's (``_Health``), shared by the
+    stores of every loop.
     """
 
     def __init__(
