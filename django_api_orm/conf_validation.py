@@ -511,10 +511,6 @@ def validate_service(
                         level="warning",
                     )
                 )
-        elif name in ("CACHE", "RATE_LIMIT", "CIRCUIT_BREAKER") and check_environment:
-            problem = _caches_problem(alias, entry)
-            if problem is not None and problem not in problems:
-                problems.append(problem)
         elif name == "DIALECT" and check_environment:
             try:
                 dialect = import_string(value)
@@ -537,6 +533,12 @@ def validate_service(
                             f"{DEFAULT_DIALECT!r}.",
                         )
                     )
+    shared = [k for k in ("CACHE", "RATE_LIMIT", "CIRCUIT_BREAKER") if k in entry]
+    # Only for values that are right otherwise: a bad one is reported above, once.
+    if check_environment and shared and all(SERVICE_KEYS[k].accepts(entry[k]) for k in shared):
+        problem = _caches_problem(alias, entry)
+        if problem is not None:
+            problems.append(problem)
     cleartext = cleartext_credentials(entry)
     if cleartext is not None:
         host, credentials = cleartext

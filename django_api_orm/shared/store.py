@@ -25,8 +25,8 @@ process's own. The first operation after that tries Redis again.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
+import secrets
 import threading
 import time
 import weakref
@@ -250,7 +250,7 @@ class LocalBackend:
     async def incr(self, key: str) -> None:
         # Entries name the generation they were made in; a new random one works as
         # well as a count, and needs no atomic increment from the backend.
-        value = hashlib.sha256(f"{time.time_ns()}{id(self)}".encode()).hexdigest()[:12]
+        value = secrets.token_hex(6)
         if self._direct:
             self._cache.set(key, value.encode(), None)
         else:
@@ -437,7 +437,7 @@ def _redis_errors() -> type[BaseException]:
     return RedisError
 
 
-def _redis_location(cache: BaseCache, settings_entry: dict[str, Any]) -> str | None:
+def _redis_location(settings_entry: dict[str, Any]) -> str | None:
     backend = settings_entry.get("BACKEND", "")
     if backend not in _REDIS_BACKENDS:
         return None
@@ -469,7 +469,7 @@ def store_for(alias: str) -> Store:
     if store is None:
         cache = caches[alias]
         entry = dict(settings.CACHES.get(alias, {}))
-        location = _redis_location(cache, entry)
+        location = _redis_location(entry)
         redis = health = None
         if location is not None:
             redis = RedisBackend(location, dict(entry.get("OPTIONS") or {}))
