@@ -101,6 +101,10 @@ class ClientKwargs(Mapping[str, Any]):
             shown["auth_token"] = MASK
         if shown.get("headers"):
             shown["headers"] = masked_headers(shown["headers"])
+        for key in ("auth", "cert", "proxy"):
+            # An Auth's state, a key's password, a proxy's user:password@.
+            if shown.get(key) is not None:
+                shown[key] = MASK
         return repr(shown)
 
 

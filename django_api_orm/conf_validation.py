@@ -29,6 +29,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import httpx
 from django.utils.module_loading import import_string
 
 from django_api_orm.conf_credentials import (
@@ -192,6 +193,37 @@ def _is_headers(value: object) -> bool:
     )
 
 
+def _is_proxy(value: object) -> bool:
+    if value is None or isinstance(value, httpx.Proxy | httpx.URL):
+        return True
+    if not _is_nonempty_str(value):
+        return False
+    assert isinstance(value, str)
+    return urlsplit(value).scheme in ("http", "https", "socks5", "socks5h")
+
+
+def _is_cert(value: object) -> bool:
+    def path(v: object) -> bool:
+        return isinstance(v, os.PathLike) or _is_nonempty_str(v)
+
+    if value is None or path(value):
+        return True
+    return (
+        isinstance(value, tuple)
+        and len(value) in (2, 3)
+        and path(value[0])
+        and (value[1] is None or path(value[1]))
+        and (len(value) == 2 or value[2] is None or isinstance(value[2], str))
+    )
+
+
+def _is_factory(value: object) -> bool:
+    """A callable, or the dotted path of one (imported when the client is built)."""
+    if isinstance(value, str):
+        return "." in value and value == value.strip() and " " not in value
+    return callable(value) and not isinstance(value, httpx.Auth)
+
+
 @dataclass(frozen=True)
 class Key:
     """One settings key: the client keyword it becomes and the values it accepts."""
@@ -278,6 +310,38 @@ SERVICE_KEYS: Mapping[str, Key] = MappingProxyType(
                 "max_response_bytes",
                 "a positive integer (bytes)",
                 _integer(at_least=1),
+            ),
+            Key(
+                "PROXY",
+                "proxy",
+                "None, a proxy URL (http://, https://, socks5://) or an httpx.Proxy",
+                _is_proxy,
+                secret=True,  # a proxy URL may carry user:password@
+                hint="Give the URL of the proxy, such as 'http://proxy.internal:3128'; "
+                "with TRUST_ENV (the default) HTTPS_PROXY/HTTP_PROXY/NO_PROXY are read.",
+            ),
+            Key("TRUST_ENV", "trust_env", "True or False", lambda v: isinstance(v, bool)),
+            Key(
+                "CERT",
+                "cert",
+                "None, the path of a PEM file holding the client certificate and its key, or "
+                "a tuple (certfile, keyfile) or (certfile, keyfile, password)",
+                _is_cert,
+                secret=True,  # the tuple may hold the key's password
+            ),
+            Key(
+                "AUTH",
+                "auth",
+                "None, an httpx.Auth, or a callable (or its dotted path) returning one",
+                lambda v: v is None or isinstance(v, httpx.Auth) or _is_factory(v),
+                secret=True,  # an Auth may hold credentials in its repr
+            ),
+            Key(
+                "TRANSPORT",
+                "transport",
+                "None, an httpx.AsyncBaseTransport, or a callable (or its dotted path) "
+                "given the default transport and returning the one to use",
+                lambda v: v is None or isinstance(v, httpx.AsyncBaseTransport) or _is_factory(v),
             ),
             Key(
                 "CACHE",
@@ -511,6 +575,17 @@ def validate_service(
                         level="warning",
                     )
                 )
+        elif name in ("AUTH", "TRANSPORT") and check_environment and isinstance(value, str):
+            try:
+                import_string(value)
+            except ImportError as exc:
+                problems.append(
+                    Problem(
+                        E_BAD_VALUE,
+                        f"{setting_name(alias, name)} = {value!r} cannot be imported: {exc}",
+                        f"Give the dotted path of {SERVICE_KEYS[name].expected[6:]}.",
+                    )
+                )
         elif name == "DIALECT" and check_environment:
             try:
                 dialect = import_string(value)
@@ -533,6 +608,14 @@ def validate_service(
                             f"{DEFAULT_DIALECT!r}.",
                         )
                     )
+    if entry.get("AUTH") is not None and entry.get("AUTH_TOKEN"):
+        problems.append(
+            Problem(
+                E_BAD_VALUE,
+                f"{setting_name(alias)} sets both AUTH_TOKEN and AUTH.",
+                "Keep one: AUTH (an httpx.Auth) sets the Authorization header itself.",
+            )
+        )
     shared = [k for k in ("CACHE", "RATE_LIMIT", "CIRCUIT_BREAKER") if k in entry]
     # Only for values that are right otherwise: a bad one is reported above, once.
     if check_environment and shared and all(SERVICE_KEYS[k].accepts(entry[k]) for k in shared):

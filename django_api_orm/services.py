@@ -50,6 +50,7 @@ from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from django.utils.module_loading import import_string
 
 from django_api_orm.bridge import run_sync
@@ -339,8 +340,18 @@ class ServiceHandler:
 
 def _client_kwargs(config: ServiceConfig) -> dict[str, Any]:
     kwargs = dict(config.client_kwargs)
+    kwargs["alias"] = config.alias
     if kwargs.get("headers") is not None:
         kwargs["headers"] = dict(kwargs["headers"])
+    auth = kwargs.get("auth")
+    if isinstance(auth, str):
+        auth = import_string(auth)
+    if auth is not None and not isinstance(auth, httpx.Auth):
+        auth = auth()  # a factory: one Auth per client, so per event loop
+    if auth is not None:
+        kwargs["auth"] = auth
+    if isinstance(kwargs.get("transport"), str):
+        kwargs["transport"] = import_string(kwargs["transport"])
     return kwargs
 
 

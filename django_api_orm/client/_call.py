@@ -61,6 +61,7 @@ class Call:
         "replayable",
         "retry",
         "spent",
+        "started",
         "timeout",
     )
 
@@ -80,8 +81,9 @@ class Call:
         self._budget = budget
         self.timeout = timeout
         self.deadline = deadline
-        #: The event loop's time when the deadline passes.
-        self.ends = asyncio.get_running_loop().time() + deadline
+        #: The event loop's time when the call started, and when its deadline passes.
+        self.started = asyncio.get_running_loop().time()
+        self.ends = self.started + deadline
         self.retry = 0  # retries made so far
         self.attempts = 0  # requests sent so far, redirects included
         self.spent = 0  # tokens the retries took from the budget
@@ -89,6 +91,10 @@ class Call:
     def remaining(self) -> float:
         """Return the seconds left before the deadline (negative once passed)."""
         return self.ends - asyncio.get_running_loop().time()
+
+    def elapsed(self) -> float:
+        """Return the seconds since the call started: every attempt, wait and redirect."""
+        return asyncio.get_running_loop().time() - self.started
 
     def expired(self) -> bool:
         """Tell whether the deadline has passed."""

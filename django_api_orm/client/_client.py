@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias
 import httpx
 
 from django_api_orm.exceptions import HTTPStatusError, ServerError, TransportError
+from django_api_orm.signals import request_finished
 
 from ._budget import DEFAULT_RETRY_BUDGET, RetryBudget
 from ._call import READ_METHODS, Call, log_retry, redirect_target
@@ -35,9 +36,17 @@ from ._errors import (
     transport_error,
 )
 from ._headers import default_headers
-from ._log import install_log_filters, register_secrets
+from ._log import install_log_filters, logger, register_secrets
 from ._options import check_options, default_deadline
-from ._pool import CLOSED_MESSAGE, REDIRECT_STATUSES, Connections, VerifyTypes
+from ._pool import (
+    CLOSED_MESSAGE,
+    REDIRECT_STATUSES,
+    CertTypes,
+    Connections,
+    ProxyTypes,
+    TransportTypes,
+    VerifyTypes,
+)
 from ._response import APIResponse, error_body, to_response
 from ._retry import IDEMPOTENT_METHODS, RetryPolicy
 from ._secrets import secret_values
@@ -47,13 +56,21 @@ from ._urls import (
     join_url,
     normalise_base_url,
     origin_of,
+    redact_url,
     strip_credentials,
 )
 
 if TYPE_CHECKING:
     from django_api_orm.shared.guard import CircuitBreaker, RateLimiter
 
-__all__ = ["AsyncServiceClient", "QueryParams", "VerifyTypes"]
+__all__ = [
+    "AsyncServiceClient",
+    "CertTypes",
+    "ProxyTypes",
+    "QueryParams",
+    "TransportTypes",
+    "VerifyTypes",
+]
 
 #: Query parameters: a mapping, or (key, value) pairs sent in their order.
 QueryParams: TypeAlias = Mapping[str, Any] | Sequence[tuple[str, Any]]
@@ -202,6 +219,12 @@ class AsyncServiceClient:
         retry_budget: int | None = DEFAULT_RETRY_BUDGET,
         rate_limiter: RateLimiter | None = None,
         circuit_breaker: CircuitBreaker | None = None,
+        proxy: ProxyTypes | None = None,
+        trust_env: bool = True,
+        cert: CertTypes | None = None,
+        auth: httpx.Auth | None = None,
+        transport: TransportTypes | None = None,
+        alias: str | None = None,
     ) -> None:
         """Initialize the async service client; the parameters are described on the class."""
         self._base_url = normalise_base_url(base_url)
@@ -226,13 +249,18 @@ class AsyncServiceClient:
         self._max_response_bytes = max_response_bytes
         self._retry = RetryPolicy(max_retries=max_retries, retry_delay=float(retry_delay))
         self._idempotency_header = idempotency_header or None
-        self._deadline = (
-            float(deadline) if deadline else default_deadline(self._timeout, self._retry)
-        )
+        self._deadline_given = float(deadline) if deadline else None
+        self._deadline = self._deadline_given or default_deadline(self._timeout, self._retry)
+        self._alias = alias
         self._budget = RetryBudget(retry_budget) if retry_budget is not None else None
         self._rate_limiter = rate_limiter
         self._breaker = circuit_breaker
 
+        if auth is not None and auth_token:
+            raise ValueError(
+                "give auth_token or auth, not both: an httpx.Auth sets the Authorization "
+                "header itself"
+            )
         # Built once: every request reuses these objects.
         common_headers = default_headers(headers, auth_token=auth_token, auth_scheme=auth_scheme)
         # The token and the header values that may be credentials (see _secrets).
@@ -247,6 +275,11 @@ class AsyncServiceClient:
             max_connections=max_connections,
             max_keepalive_connections=max_keepalive_connections,
             max_response_bytes=max_response_bytes,
+            cert=cert,
+            proxy=proxy,
+            trust_env=trust_env,
+            auth=auth,
+            transport=transport,
         )
         install_log_filters()
         register_secrets(self._secrets)
@@ -267,6 +300,22 @@ class AsyncServiceClient:
     def timeout(self) -> float:
         """Seconds one attempt may take."""
         return self._timeout
+
+    @property
+    def alias(self) -> str | None:
+        """The service alias this client serves (``request_finished``'s sender), or ``None``."""
+        return self._alias
+
+    @property
+    def httpx_client(self) -> httpx.AsyncClient:
+        """The ``httpx.AsyncClient`` every request goes through, for the client's whole life.
+
+        For instrumentation that attaches to a client, such as OpenTelemetry's
+        ``HTTPXClientInstrumentor.instrument_client()``: its transport stays
+        in place when the connection pool beneath is rebuilt. Send requests
+        through this client's methods, not through it.
+        """
+        return self._connections.client
 
     @property
     def is_closed(self) -> bool:
@@ -306,7 +355,14 @@ class AsyncServiceClient:
 
     # -- the verbs --------------------------------------------------------
 
-    async def get(self, endpoint: str, params: QueryParams | None = None) -> APIResponse:
+    async def get(
+        self,
+        endpoint: str,
+        params: QueryParams | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> APIResponse:
         """Send a GET request.
 
         Parameters
@@ -316,15 +372,24 @@ class AsyncServiceClient:
             absolute URL on the same origin.
         params : Mapping[str, Any] or Sequence[tuple[str, Any]] or None
             Query parameters; pairs are sent in their order.
+        headers, timeout
+            As :meth:`request` takes them.
 
         Returns
         -------
         APIResponse
             The parsed JSON body, status code and headers.
         """
-        return await self.request("GET", endpoint, params=params)
+        return await self.request("GET", endpoint, params=params, headers=headers, timeout=timeout)
 
-    async def post(self, endpoint: str, data: Any = None) -> APIResponse:
+    async def post(
+        self,
+        endpoint: str,
+        data: Any = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> APIResponse:
         """Send a POST request with ``data`` as its JSON body.
 
         Parameters
@@ -333,15 +398,24 @@ class AsyncServiceClient:
             Path below ``base_url``, or an absolute URL on the same origin.
         data : dict[str, Any] or list or None
             The body, sent as JSON; ``None`` sends no body.
+        headers, timeout
+            As :meth:`request` takes them.
 
         Returns
         -------
         APIResponse
             The parsed JSON body, status code and headers.
         """
-        return await self.request("POST", endpoint, json=data)
+        return await self.request("POST", endpoint, json=data, headers=headers, timeout=timeout)
 
-    async def put(self, endpoint: str, data: Any = None) -> APIResponse:
+    async def put(
+        self,
+        endpoint: str,
+        data: Any = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> APIResponse:
         """Send a PUT request with ``data`` as its JSON body.
 
         Parameters
@@ -350,15 +424,24 @@ class AsyncServiceClient:
             Path below ``base_url``, or an absolute URL on the same origin.
         data : dict[str, Any] or list or None
             The body, sent as JSON; ``None`` sends no body.
+        headers, timeout
+            As :meth:`request` takes them.
 
         Returns
         -------
         APIResponse
             The parsed JSON body, status code and headers.
         """
-        return await self.request("PUT", endpoint, json=data)
+        return await self.request("PUT", endpoint, json=data, headers=headers, timeout=timeout)
 
-    async def patch(self, endpoint: str, data: Any = None) -> APIResponse:
+    async def patch(
+        self,
+        endpoint: str,
+        data: Any = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> APIResponse:
         """Send a PATCH request with ``data`` as its JSON body.
 
         Parameters
@@ -367,15 +450,23 @@ class AsyncServiceClient:
             Path below ``base_url``, or an absolute URL on the same origin.
         data : dict[str, Any] or list or None
             The body, sent as JSON; ``None`` sends no body.
+        headers, timeout
+            As :meth:`request` takes them.
 
         Returns
         -------
         APIResponse
             The parsed JSON body, status code and headers.
         """
-        return await self.request("PATCH", endpoint, json=data)
+        return await self.request("PATCH", endpoint, json=data, headers=headers, timeout=timeout)
 
-    async def delete(self, endpoint: str) -> APIResponse:
+    async def delete(
+        self,
+        endpoint: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> APIResponse:
         """Send a DELETE request.
 
         Parameters
@@ -388,7 +479,7 @@ class AsyncServiceClient:
         APIResponse
             The parsed JSON body (``None`` for the usual 204), status code and headers.
         """
-        return await self.request("DELETE", endpoint)
+        return await self.request("DELETE", endpoint, headers=headers, timeout=timeout)
 
     async def request(
         self,
@@ -398,6 +489,7 @@ class AsyncServiceClient:
         params: QueryParams | None = None,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
     ) -> APIResponse:
         """Send one request, with retries and redirects, and return its parsed answer.
 
@@ -420,6 +512,10 @@ class AsyncServiceClient:
             Headers of this call only, over the client's. When they hold
             ``If-None-Match`` or ``If-Modified-Since``, a 304 answer is returned
             (``data`` is ``None``) rather than raised.
+        timeout : float or None
+            Seconds each attempt of this call may take, in place of the client's
+            ``timeout``; unless the client was given a ``deadline``, the call's
+            deadline follows it (three attempts and the backoff schedule).
 
         Returns
         -------
@@ -443,12 +539,71 @@ class AsyncServiceClient:
         url = join_url(self._base_url, self._origin, endpoint)
         if params:
             url = add_query(url, params)
+        call = self._call(method, timeout)
+        if not request_finished.receivers:
+            return await self._guarded(method, url, json, headers, call)
+        try:
+            response = await self._guarded(method, url, json, headers, call)
+        except Exception as error:
+            status = error.status_code if isinstance(error, HTTPStatusError) else None
+            await self._finished(method, url, call, status, error)
+            raise
+        await self._finished(method, url, call, response.status_code, None)
+        return response
+
+    def _call(self, method: str, timeout: float | None) -> Call:
+        if timeout is None:
+            timeout, deadline = self._timeout, self._deadline
+        else:
+            if (
+                isinstance(timeout, bool)
+                or not isinstance(timeout, int | float)
+                or not (0 < timeout < float("inf"))
+            ):
+                raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
+            timeout = float(timeout)
+            deadline = self._deadline_given or default_deadline(timeout, self._retry)
+        return Call(
+            method=method,
+            replayable=method in IDEMPOTENT_METHODS,
+            policy=self._retry,
+            budget=self._budget,
+            timeout=timeout,
+            deadline=deadline,
+        )
+
+    async def _finished(
+        self, method: str, url: str, call: Call, status: int | None, error: Exception | None
+    ) -> None:
+        """Send ``request_finished`` for one logical request; a receiver's error is logged."""
+        results = await request_finished.asend_robust(
+            sender=self._alias,
+            method=method,
+            url=redact_url(url),
+            status_code=status,
+            elapsed=call.elapsed(),
+            attempts=call.attempts,
+            exception=error,
+        )
+        for receiver, result in results:
+            if isinstance(result, Exception):
+                logger.error(
+                    "request_finished receiver %r raised %s",
+                    receiver,
+                    type(result).__name__,
+                    exc_info=result,
+                )
+
+    async def _guarded(
+        self, method: str, url: str, json: Any, headers: Mapping[str, str] | None, call: Call
+    ) -> APIResponse:
+        """Send through the circuit breaker, when the client has one."""
         breaker = self._breaker
         if breaker is None:
-            return await self._send(method, url, json, headers)
+            return await self._send(method, url, json, headers, call)
         trial = await breaker.before(method, strip_credentials(url))
         try:
-            response = await self._send(method, url, json, headers)
+            response = await self._send(method, url, json, headers, call)
         except BudgetTimeoutError:
             if trial:
                 await breaker.abandon_trial()  # nothing was sent: the next call is the trial
@@ -467,7 +622,12 @@ class AsyncServiceClient:
         return response
 
     async def _send(
-        self, method: str, url: str, json: Any, call_headers: Mapping[str, str] | None
+        self,
+        method: str,
+        url: str,
+        json: Any,
+        call_headers: Mapping[str, str] | None,
+        call: Call,
     ) -> APIResponse:
         content = None if json is None else _dumps(json)
         headers: Mapping[str, str] | None = None if content is None else _JSON_HEADERS
@@ -477,20 +637,11 @@ class AsyncServiceClient:
             conditional = any(
                 name.lower() in ("if-none-match", "if-modified-since") for name in call_headers
             )
-        replayable = method in IDEMPOTENT_METHODS
-        if not replayable and self._idempotency_header is not None:
+        if not call.replayable and self._idempotency_header is not None:
             key = str(uuid.uuid4())
             headers = {**(headers or {}), self._idempotency_header: key}
-            replayable = True
+            call.replayable = True
         follow = self._follow_redirects and method in READ_METHODS
-        call = Call(
-            method=method,
-            replayable=replayable,
-            policy=self._retry,
-            budget=self._budget,
-            timeout=self._timeout,
-            deadline=self._deadline,
-        )
         hops = 0
         while True:
             # Built once per URL: a retry resends the same request, with the
@@ -513,9 +664,9 @@ class AsyncServiceClient:
                         raise deadline_error(
                             method=method,
                             url=str(request.url),
-                            deadline=self._deadline,
+                            deadline=call.deadline,
                             attempts=call.attempts,
-                            timeout=self._timeout,
+                            timeout=call.timeout,
                             secrets=self._secrets,
                         ) from error
                     wait, not_retried = call.error_wait(error)
@@ -528,7 +679,7 @@ class AsyncServiceClient:
                         method=method,
                         url=str(request.url),
                         attempts=call.retry + 1,
-                        timeout=self._timeout,
+                        timeout=call.timeout,
                         not_retried=not_retried,
                         secrets=self._secrets,
                     ) from error
@@ -548,6 +699,7 @@ class AsyncServiceClient:
                     exchange,
                     max_response_bytes=self._max_response_bytes,
                     secrets=self._secrets,
+                    elapsed=call.elapsed(),
                 )
             if status == 304 and conditional:
                 call.succeeded()

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import ipaddress
 import os
 import ssl
+import urllib.request
 from asyncio import timeout_at as _deadline_at
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Final, NamedTuple, TypeAlias
 
 import httpx
@@ -25,10 +27,27 @@ from ._call import Call
 from ._log import logger
 from ._urls import Origin
 
-__all__ = ["CLOSED_MESSAGE", "REDIRECT_STATUSES", "Connections", "Exchange", "VerifyTypes"]
+__all__ = [
+    "CLOSED_MESSAGE",
+    "REDIRECT_STATUSES",
+    "CertTypes",
+    "Connections",
+    "Exchange",
+    "PoolTransport",
+    "ProxyTypes",
+    "TransportTypes",
+    "VerifyTypes",
+    "environment_proxy",
+]
 
 #: ``True``/``False``, a CA bundle file or directory, or a ready ``ssl.SSLContext``.
 VerifyTypes: TypeAlias = bool | str | os.PathLike[str] | ssl.SSLContext
+_Path: TypeAlias = str | os.PathLike[str]
+#: A PEM file with the certificate and its key, ``(certfile, keyfile)`` or
+#: ``(certfile, keyfile, password)``.
+CertTypes: TypeAlias = _Path | tuple[_Path, _Path | None] | tuple[_Path, _Path | None, str | None]
+#: A proxy URL, or an ``httpx.Proxy`` (with its own headers or TLS context).
+ProxyTypes: TypeAlias = str | httpx.URL | httpx.Proxy
 
 REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
 #: The share of an attempt's limit that connecting may take.
@@ -54,27 +73,125 @@ def require_h2() -> None:
         ) from error
 
 
-def ssl_config(verify_ssl: VerifyTypes) -> ssl.SSLContext | bool:
-    """Return what httpx's ``verify=`` takes for ``verify_ssl``, the CA bundle loaded."""
+def ssl_config(
+    verify_ssl: VerifyTypes, *, cert: CertTypes | None = None, trust_env: bool = True
+) -> ssl.SSLContext | bool:
+    """Return what httpx's ``verify=`` takes for ``verify_ssl``, the CA bundle and ``cert`` loaded.
+
+    With ``trust_env``, ``verify_ssl=True`` reads ``SSL_CERT_FILE`` and
+    ``SSL_CERT_DIR`` as httpx does.
+    """
     if isinstance(verify_ssl, ssl.SSLContext):
+        if cert is not None:
+            raise ValueError(
+                "cert= cannot be loaded into an ssl.SSLContext given as verify_ssl: "
+                "call context.load_cert_chain(...) on it yourself, or pass a CA bundle path"
+            )
         return verify_ssl
+    context: ssl.SSLContext | bool
     if verify_ssl is True:
         # Built once: loading the CA store costs milliseconds, and a rebuilt
         # transport reuses it.
-        return httpx.create_ssl_context()
-    if verify_ssl is False:
-        return False
-    if isinstance(verify_ssl, (str, os.PathLike)):
+        context = httpx.create_ssl_context(trust_env=trust_env)
+    elif verify_ssl is False:
+        if cert is None:
+            return False
+        context = httpx.create_ssl_context(verify=False)
+    elif isinstance(verify_ssl, (str, os.PathLike)):
         path = os.fspath(verify_ssl)
         if os.path.isdir(path):
-            return ssl.create_default_context(capath=path)
-        if os.path.isfile(path):
-            return ssl.create_default_context(cafile=path)
-        raise ValueError(f"verify_ssl names no CA bundle file or directory: {path!r}")
-    raise TypeError(
-        "verify_ssl must be True, False, a CA bundle path or an ssl.SSLContext, "
-        f"not {type(verify_ssl).__name__}"
-    )
+            context = ssl.create_default_context(capath=path)
+        elif os.path.isfile(path):
+            context = ssl.create_default_context(cafile=path)
+        else:
+            raise ValueError(f"verify_ssl names no CA bundle file or directory: {path!r}")
+    else:
+        raise TypeError(
+            "verify_ssl must be True, False, a CA bundle path or an ssl.SSLContext, "
+            f"not {type(verify_ssl).__name__}"
+        )
+    if cert is not None:
+        load_cert(context, cert)
+    return context
+
+
+def load_cert(context: ssl.SSLContext, cert: CertTypes) -> None:
+    """Load the client certificate ``cert`` into ``context``, or raise ``ValueError`` saying why."""
+    if isinstance(cert, (str, os.PathLike)):
+        certfile, keyfile, password = os.fspath(cert), None, None
+    elif isinstance(cert, tuple) and len(cert) in (2, 3):
+        certfile, keyfile = os.fspath(cert[0]), (None if cert[1] is None else os.fspath(cert[1]))
+        password = cert[2] if len(cert) == 3 else None
+    else:
+        raise TypeError(
+            "cert must be a path to a PEM file holding the certificate and its key, "
+            "or a tuple (certfile, keyfile) or (certfile, keyfile, password), "
+            f"not {type(cert).__name__}"
+        )
+    try:
+        context.load_cert_chain(certfile, keyfile, password)
+    except (OSError, ssl.SSLError) as error:
+        # The password is never quoted; the file names are configuration, not secrets.
+        raise ValueError(
+            f"cert could not be loaded from {certfile!r}"
+            f"{'' if keyfile is None else f' and {keyfile!r}'}: {type(error).__name__}: "
+            f"{getattr(error, 'strerror', None) or getattr(error, 'reason', None) or 'unreadable'}"
+        ) from None
+
+
+def environment_proxy(origin: Origin) -> str | None:
+    """Return the proxy the environment names for ``origin``, as httpx reads it, or ``None``.
+
+    ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY`` (either case) name the proxy of
+    a scheme; ``NO_PROXY`` lists hosts reached directly: ``*`` for all, an
+    address or ``localhost`` exactly, ``example.com`` for it and its subdomains,
+    ``.example.com`` for its subdomains only, or ``scheme://host`` (curl's rules).
+    """
+    found = urllib.request.getproxies()
+    host = origin.host.lower().strip("[]")
+    for entry in (e.strip() for e in found.get("no", "").split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            return None
+        if "://" in entry:
+            scheme, _, rest = entry.partition("://")
+            if scheme in (origin.scheme, "all") and _host_matches(rest.split("/")[0], origin):
+                return None
+        elif _bypassed(entry.lower(), host):
+            return None
+    for scheme in (origin.scheme, "all"):
+        proxy = found.get(scheme)
+        if proxy:
+            return proxy if "://" in proxy else f"http://{proxy}"
+    return None
+
+
+def _host_matches(pattern: str, origin: Origin) -> bool:
+    host, _, port = pattern.rpartition(":") if pattern.count(":") == 1 else (pattern, "", "")
+    if port and port.isdigit() and int(port) != origin.port:
+        return False
+    return _bypassed(host.lower(), origin.host.lower().strip("[]"))
+
+
+def _bypassed(entry: str, host: str) -> bool:
+    entry = entry.split("/")[0].strip("[]")  # 10.0.0.0/8 is matched as 10.0.0.0, as httpx does
+    if entry.startswith("*."):
+        return host.endswith(entry[1:]) and host != entry[2:]
+    if entry.startswith("."):
+        return host.endswith(entry) and host != entry[1:]
+    entry = entry.removeprefix("*")
+    if _is_address(entry) or entry == "localhost":
+        return host == entry
+    return host == entry or host.endswith("." + entry)
+
+
+def _is_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 class Exchange(NamedTuple):
@@ -93,12 +210,11 @@ class Exchange(NamedTuple):
 
 
 class _Pool:
-    """One httpx.AsyncClient, and how many of our requests it is serving."""
+    """One httpx transport (one httpcore pool), and how many of our requests it is serving."""
 
-    __slots__ = ("client", "in_flight", "suspect", "transport")
+    __slots__ = ("in_flight", "suspect", "transport")
 
-    def __init__(self, client: httpx.AsyncClient, transport: httpx.AsyncHTTPTransport) -> None:
-        self.client = client
+    def __init__(self, transport: httpx.AsyncHTTPTransport) -> None:
         self.transport = transport
         self.in_flight = 0
         self.suspect = False
@@ -113,8 +229,61 @@ class _Pool:
         return sum(1 for c in connections if not c.is_idle() and not c.is_closed())
 
 
+class _Counted(httpx.AsyncByteStream):
+    """A response body that tells its pool when it is closed: the request is then done."""
+
+    __slots__ = ("_done", "_pool", "_release", "_stream")
+
+    def __init__(
+        self, stream: httpx.AsyncByteStream, pool: _Pool, release: Callable[[_Pool], None]
+    ) -> None:
+        self._stream = stream
+        self._pool = pool
+        self._release = release
+        self._done = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        try:
+            await self._stream.aclose()
+        finally:
+            if not self._done:
+                self._done = True
+                self._release(self._pool)
+
+
+class PoolTransport(httpx.AsyncBaseTransport):
+    """The default transport of a client: httpx's, rebuilt under it when it wedges.
+
+    It is the one transport the client's ``httpx.AsyncClient`` holds for the
+    client's whole life, so what wraps it (a ``transport=`` factory,
+    OpenTelemetry's ``instrument_client()``) stays in place when the httpcore
+    pool beneath is replaced.
+    """
+
+    def __init__(self, connections: Connections) -> None:
+        self._connections = connections
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` on the current pool."""
+        return await self._connections.handle(request)
+
+    async def aclose(self) -> None:
+        """Close every pool beneath."""
+        await self._connections.close_pools()
+
+
+#: ``transport=``: a transport used as it is, or a factory given the default transport.
+TransportTypes: TypeAlias = (
+    httpx.AsyncBaseTransport | Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport]
+)
+
+
 class Connections:
-    """A client's connections: the gate, the current httpx pool, and pools being retired.
+    """A client's connections: the gate, the httpx client, and the pools beneath it.
 
     Parameters
     ----------
@@ -128,6 +297,8 @@ class Connections:
         As :class:`~django_api_orm.client.AsyncServiceClient` takes them.
     max_response_bytes : int
         The largest 2xx body read.
+    cert, proxy, trust_env, auth, transport
+        As :class:`~django_api_orm.client.AsyncServiceClient` takes them.
     """
 
     def __init__(
@@ -141,19 +312,25 @@ class Connections:
         max_connections: int,
         max_keepalive_connections: int,
         max_response_bytes: int,
+        cert: CertTypes | None = None,
+        proxy: ProxyTypes | None = None,
+        trust_env: bool = True,
+        auth: httpx.Auth | None = None,
+        transport: TransportTypes | None = None,
     ) -> None:
         self._origin = origin
         self._timeout = timeout
         self._http2 = http2
         self._max_response_bytes = max_response_bytes
         # Built once: every pool reuses these objects.
-        self._headers = headers
-        self._httpx_timeout = httpx.Timeout(timeout)
         self._limits = httpx.Limits(
             max_connections=max_connections,
             max_keepalive_connections=max_keepalive_connections,
         )
-        self._ssl = ssl_config(verify_ssl)
+        self._ssl = ssl_config(verify_ssl, cert=cert, trust_env=trust_env)
+        self._proxy = (
+            proxy if proxy is not None else (environment_proxy(origin) if trust_env else None)
+        )
         if http2:
             require_h2()  # here, when the client is made, rather than at the first request
 
@@ -166,6 +343,35 @@ class Connections:
         self._retired: set[_Pool] = set()
         self._closing: set[asyncio.Task[None]] = set()
         self._closed = False
+        default = PoolTransport(self)
+        sending: httpx.AsyncBaseTransport
+        if transport is None:
+            sending = default
+        elif isinstance(transport, httpx.AsyncBaseTransport):
+            sending = transport
+        elif callable(transport):
+            sending = transport(default)
+            if not isinstance(sending, httpx.AsyncBaseTransport):
+                raise TypeError(
+                    "transport= was called with the default transport and must return an "
+                    f"httpx.AsyncBaseTransport, not {type(sending).__name__}"
+                )
+        else:
+            raise TypeError(
+                "transport must be an httpx.AsyncBaseTransport or a callable taking the "
+                f"default transport and returning one, not {type(transport).__name__}"
+            )
+        if auth is not None and not isinstance(auth, httpx.Auth):
+            raise TypeError(f"auth must be an httpx.Auth, not {type(auth).__name__}")
+        #: The one httpx client every request is sent through, for the client's life.
+        self.client = httpx.AsyncClient(
+            auth=auth,
+            headers=headers,
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,  # the client's request() follows them, origin checked
+            transport=sending,
+            trust_env=False,  # the proxy and the CA bundle were read above, as httpx would
+        )
 
     @property
     def closed(self) -> bool:
@@ -175,18 +381,23 @@ class Connections:
     def build_request(
         self, method: str, url: str, *, content: bytes | None, headers: Mapping[str, str] | None
     ) -> httpx.Request:
-        """Build a request with the pool's headers and cookies, to send with :meth:`attempt`."""
-        return self._pool.client.build_request(method, url, content=content, headers=headers)
+        """Build a request with the client's headers and cookies, to send with :meth:`attempt`."""
+        return self.client.build_request(method, url, content=content, headers=headers)
 
     async def aclose(self) -> None:
-        """Close every pool; any later attempt raises ``RuntimeError``."""
+        """Close the httpx client and every pool; any later attempt raises ``RuntimeError``."""
         if self._closed:
             return
         self._closed = True
+        await self.client.aclose()
+        await self.close_pools()
+
+    async def close_pools(self) -> None:
+        """Close the current pool and the retired ones (the default transport's ``aclose``)."""
         pools = [self._pool, *self._retired]
         self._retired.clear()
         for pool in pools:
-            await pool.client.aclose()
+            await pool.transport.aclose()
         if self._closing:
             await asyncio.gather(*self._closing)
 
@@ -217,21 +428,18 @@ class Connections:
         """:meth:`attempt`, holding a slot."""
         if self._closed:
             raise RuntimeError(CLOSED_MESSAGE)
-        pool = self._pool
-        if pool.suspect:
-            pool = self._check_pool(pool)
-        pool.in_flight += 1
         completed = False
         # httpx's connect timeout ends just before the attempt's limit, so
         # a connection that cannot be made raises ConnectTimeout (the
         # request never left: any method may be retried), not our deadline.
         now = asyncio.get_running_loop().time()
-        limit = min(self._timeout, call.ends - now)
+        timeout = call.timeout
+        limit = min(timeout, call.ends - now)
         request.extensions["timeout"] = {
             "connect": limit * CONNECT_SHARE,
-            "read": self._timeout,
-            "write": self._timeout,
-            "pool": self._timeout,
+            "read": timeout,
+            "write": timeout,
+            "pool": timeout,
         }
         try:
             # The timer covers connect, send and the whole body, which httpx's
@@ -239,13 +447,10 @@ class Connections:
             # byte at a time would otherwise hold us forever. It ends at the
             # attempt's timeout or the call's deadline, whichever comes first.
             async with _deadline_at(now + limit):
-                # Straight to the transport: redirects, retries, auth and the
-                # deadline are this client's own, so httpx.AsyncClient.send's
-                # auth flow, redirect loop and hooks would be pure cost.
-                response = await pool.transport.handle_async_request(request)
-                response.request = request
-                if "set-cookie" in response.headers:
-                    pool.client.cookies.extract_cookies(response)
+                # Through httpx.AsyncClient.send, for what hooks there (an auth
+                # flow, Sentry's integration, httpx's own log line); redirects,
+                # retries and the deadline are this client's own.
+                response = await self.client.send(request, stream=True)
                 try:
                     exchange = await self._read(response, call=call, follow=follow)
                 finally:
@@ -255,14 +460,33 @@ class Connections:
             completed = True
             return exchange
         finally:
-            pool.in_flight -= 1
-            if pool is not self._pool:
-                if pool.in_flight == 0 and pool in self._retired:
-                    self._close_retired(pool)  # the last request on a retired pool
-            elif not completed:
+            if not completed:
                 # Cancelled, timed out or failed: the moment httpcore may
                 # have left a connection behind (see _check_pool).
-                self._check_pool(pool)
+                self._check_pool(self._pool)
+
+    async def handle(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` on the current pool, counted until its body is closed."""
+        if self._closed:
+            raise RuntimeError(CLOSED_MESSAGE)
+        pool = self._pool
+        if pool.suspect:
+            pool = self._check_pool(pool)
+        pool.in_flight += 1
+        try:
+            response = await pool.transport.handle_async_request(request)
+        except BaseException:
+            self._release(pool)
+            raise
+        stream = response.stream
+        assert isinstance(stream, httpx.AsyncByteStream)  # an async transport's answer
+        response.stream = _Counted(stream, pool, self._release)
+        return response
+
+    def _release(self, pool: _Pool) -> None:
+        pool.in_flight -= 1
+        if pool is not self._pool and pool.in_flight == 0 and pool in self._retired:
+            self._close_retired(pool)  # the last request on a retired pool
 
     async def _read(self, response: httpx.Response, *, call: Call, follow: bool) -> Exchange:
         status = response.status_code
@@ -297,24 +521,16 @@ class Connections:
 
     # -- the pool that may wedge ---------------------------------------------
 
-    def _new_pool(self, cookies: httpx.Cookies | None = None) -> _Pool:
-        transport = httpx.AsyncHTTPTransport(
-            verify=self._ssl,
-            http2=self._http2,
-            limits=self._limits,
-            retries=0,  # retries are our policy, not the transport's
+    def _new_pool(self) -> _Pool:
+        return _Pool(
+            httpx.AsyncHTTPTransport(
+                verify=self._ssl,
+                http2=self._http2,
+                limits=self._limits,
+                proxy=self._proxy,
+                retries=0,  # retries are our policy, not the transport's
+            )
         )
-        client = httpx.AsyncClient(
-            headers=self._headers,
-            cookies=cookies,
-            timeout=self._httpx_timeout,
-            follow_redirects=False,  # the client's request() follows them, origin checked
-            transport=transport,
-            verify=self._ssl,
-            http2=self._http2,
-            limits=self._limits,
-        )
-        return _Pool(client, transport)
 
     def _check_pool(self, pool: _Pool) -> _Pool:
         """Replace the current pool if cancelled requests left connections stuck in it.
@@ -348,7 +564,7 @@ class Connections:
             busy,
             pool.in_flight,
         )
-        self._pool = self._new_pool(cookies=pool.client.cookies)
+        self._pool = self._new_pool()
         self._retire(pool)
         return self._pool
 
@@ -362,6 +578,6 @@ class Connections:
 
     def _close_retired(self, pool: _Pool) -> None:
         self._retired.discard(pool)
-        task = asyncio.get_running_loop().create_task(pool.client.aclose())
+        task = asyncio.get_running_loop().create_task(pool.transport.aclose())
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)

@@ -61,9 +61,16 @@ class APIResponse:
 
 
 def to_response(
-    method: str, exchange: Exchange, *, max_response_bytes: int, secrets: tuple[str, ...]
+    method: str,
+    exchange: Exchange,
+    *,
+    max_response_bytes: int,
+    secrets: tuple[str, ...],
+    elapsed: float = 0.0,
 ) -> APIResponse:
     """Return the :class:`APIResponse` of a 2xx ``exchange``, its body parsed as JSON.
+
+    ``elapsed`` (seconds, every attempt of the call) is written in the DEBUG line.
 
     Raise :class:`~django_api_orm.exceptions.InvalidResponseError` for a body
     that could not be decoded, is larger than ``max_response_bytes``, or is not
@@ -107,11 +114,12 @@ def to_response(
             ) from error
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug(
-            "%s %s -> %d %s",
+            "%s %s -> %d %s in %.1f ms",
             method,
             redact_url(exchange.url),
             exchange.status_code,
             exchange.http_version,
+            elapsed * 1000,
         )
     return APIResponse(
         data=data,

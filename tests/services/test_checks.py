@@ -147,7 +147,7 @@ def test_unknown_key_hint_lists_the_valid_keys() -> None:
     (error,) = errors_for({"default": {"BASE_URL": URL, "TIMEOUTS": 3}})
     assert error.hint is not None
     assert "Did you mean 'TIMEOUT'?" in error.hint
-    assert "AUTH_TOKEN, BASE_URL, CACHE, CIRCUIT_BREAKER, DEADLINE, DIALECT" in error.hint
+    assert "AUTH, AUTH_SCHEME, AUTH_TOKEN, BASE_URL, CACHE, CERT, CIRCUIT_BREAKER" in error.hint
 
 
 def test_lower_case_keys_are_named() -> None:

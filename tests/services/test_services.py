@@ -187,5 +187,5 @@ async def test_a_handler_takes_a_client_factory() -> None:
     handler = ServiceHandler(client_factory=factory)
     client = handler["default"]
     assert handler["default"] is client
-    assert made == [dict(get_config("default").client_kwargs)]
+    assert made == [{**get_config("default").client_kwargs, "alias": "default"}]
     await handler.aclose_all()
