@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import contextvars
 import os
 import threading
 from collections.abc import Awaitable, Callable
@@ -123,9 +124,12 @@ def run_sync(factory: Callable[[], Awaitable[T]], *, hint: str) -> T:
     finished = threading.Lock()
     finished.acquire()
     tasks: list[asyncio.Task[T]] = []
+    # The caller's context variables go with the call: the current span of a tracer,
+    # the page the debug toolbar is recording, as if the call ran in this thread.
+    context = contextvars.copy_context()
 
     def start() -> None:
-        task = loop.create_task(_call(factory))
+        task = loop.create_task(_call(factory), context=context)
         tasks.append(task)
         task.add_done_callback(lambda _: finished.release())
 

@@ -1,0 +1,1 @@
+"""Tools for testing code that uses remote models (docs/topics/testing.rst)."""
