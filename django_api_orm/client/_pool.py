@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import ipaddress
+import logging
 import os
 import ssl
 import urllib.request
@@ -209,6 +210,16 @@ class Exchange(NamedTuple):
     not_retried: str | None = None  # why a status retried as a rule is not this time
 
 
+#: httpx's own ``AsyncClient.send``, to tell when an integration has replaced it.
+_HTTPX_SEND: Final = httpx.AsyncClient.send
+_httpx_logger: Final = logging.getLogger("httpx")
+
+
+def _hooked() -> bool:
+    """Tell whether ``httpx.AsyncClient.send`` must run: patched, or its log line wanted."""
+    return httpx.AsyncClient.send is not _HTTPX_SEND or _httpx_logger.isEnabledFor(logging.INFO)
+
+
 class _Pool:
     """One httpx transport (one httpcore pool), and how many of our requests it is serving."""
 
@@ -242,9 +253,8 @@ class _Counted(httpx.AsyncByteStream):
         self._release = release
         self._done = False
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._stream:
-            yield chunk
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._stream.__aiter__()  # the body's own iterator: no layer per chunk
 
     async def aclose(self) -> None:
         try:
@@ -363,6 +373,8 @@ class Connections:
             )
         if auth is not None and not isinstance(auth, httpx.Auth):
             raise TypeError(f"auth must be an httpx.Auth, not {type(auth).__name__}")
+        self._auth = auth
+        self._sending = sending
         #: The one httpx client every request is sent through, for the client's life.
         self.client = httpx.AsyncClient(
             auth=auth,
@@ -447,10 +459,19 @@ class Connections:
             # byte at a time would otherwise hold us forever. It ends at the
             # attempt's timeout or the call's deadline, whichever comes first.
             async with _deadline_at(now + limit):
-                # Through httpx.AsyncClient.send, for what hooks there (an auth
-                # flow, Sentry's integration, httpx's own log line); redirects,
-                # retries and the deadline are this client's own.
-                response = await self.client.send(request, stream=True)
+                if self._auth is not None or _hooked():
+                    # Through httpx.AsyncClient.send, for what hooks there: an
+                    # auth flow, an integration that patches it (Sentry's),
+                    # httpx's own log line. Redirects, retries and the deadline
+                    # stay this client's own.
+                    response = await self.client.send(request, stream=True)
+                else:
+                    # Nothing hooks send(): straight to the client's transport,
+                    # which is what send() would call, without its per-request cost.
+                    response = await self._sending.handle_async_request(request)
+                    response.request = request
+                    if "set-cookie" in response.headers:
+                        self.client.cookies.extract_cookies(response)
                 try:
                     exchange = await self._read(response, call=call, follow=follow)
                 finally:
