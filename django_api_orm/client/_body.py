@@ -90,7 +90,13 @@ async def read_body(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
     :class:`UndecodableBody`, before reading, for an encoding not decoded
     here (see :func:`content_codings`), and for a body that is not valid gzip
     or deflate.
+
+    A response whose body was read already (a transport that answers from
+    memory, such as ``httpx.MockTransport``) gives its decoded content.
     """
+    if response.is_stream_consumed:
+        body = response.content  # read whole by whoever made it: httpx decoded it
+        return (body, True) if len(body) <= limit else (body[:limit], False)
     encoding = response.headers.get("content-encoding", "")
     codings = content_codings(encoding) if encoding else []
     if not codings:
