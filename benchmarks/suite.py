@@ -73,7 +73,7 @@ CACHED, GUARDED = "cached", "guarded"
 #: Row h2's budget: far above what one machine sends, so no request waits for a slot.
 GUARD_RATE = "1000000/s"
 
-ROWS = ("a", "b", "c", "d", "e", "f", "g", "h")
+ROWS = ("a", "b", "c", "d", "e", "f", "g", "h", "i")
 #: Row a2's filters: every record satisfies both, so each page passes the ORM's check
 #: of the rows against the query (the server ignores them, as a provider may).
 FILTERS = {"id__gte": 1, "price__gte": 0}
@@ -653,6 +653,60 @@ class Suite:
         await self.raw_gets(GETS // 5)
         return await self.meter.alternate(row, self.runs, self.orm_gets, self.raw_gets, warm=False)
 
+    # i. instrumented ------------------------------------------------------------------
+
+    async def bench_instrumented(self) -> list[Row]:
+        """Rows i (OpenTelemetry) and i1 (Sentry): as c, the SDK on both sides.
+
+        Both SDKs patch httpx for the whole process (Sentry for good), so these rows
+        run last. The ratio is against raw httpx under the same SDK; the cost of the
+        SDK itself shows in the package's time per item against row c's.
+        """
+        from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+        from opentelemetry.sdk.trace import TracerProvider
+
+        rows = []
+        instrumentor = HTTPXClientInstrumentor()
+        instrumentor.instrument(tracer_provider=TracerProvider())  # spans made, not exported
+        try:
+            row = Row("i", "as c, OpenTelemetry's HTTPXClientInstrumentor on: vs raw httpx")
+            row.per = GETS
+            await self.orm_gets(GETS // 5)
+            await self.raw_gets(GETS // 5)
+            rows.append(
+                await self.meter.alternate(row, self.runs, self.orm_gets, self.raw_gets, warm=False)
+            )
+        finally:
+            instrumentor.uninstrument()
+        import sentry_sdk
+        from sentry_sdk.integrations.httpx import HttpxIntegration
+        from sentry_sdk.transport import Transport
+
+        class Discard(Transport):
+            def capture_envelope(self, envelope: Any) -> None:
+                pass
+
+        sentry_sdk.init(
+            dsn="https://public@sentry.invalid/1",
+            transport=Discard,
+            default_integrations=False,
+            integrations=[HttpxIntegration()],
+            traces_sample_rate=1.0,
+        )
+        row = Row("i1", "as c, Sentry's HttpxIntegration on, in a transaction: vs raw httpx")
+        row.per = GETS
+
+        async def in_transaction(side: Callable[[], Awaitable[None]]) -> None:
+            with sentry_sdk.start_transaction(name="bench"):
+                await side()
+
+        orm = functools.partial(in_transaction, self.orm_gets)
+        raw = functools.partial(in_transaction, self.raw_gets)
+        await orm()
+        await raw()
+        rows.append(await self.meter.alternate(row, self.runs, orm, raw, warm=False))
+        return rows
+
     # h. shared state ------------------------------------------------------------------
 
     async def sequential_gets(self, model: Any, alias: str, n: int = SHARED_GETS) -> None:
@@ -962,6 +1016,8 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(runner.run(suite.bench_prefetch_latency()))
             if tls is not None:
                 rows += runner.run(suite.bench_multiplexing(Meter(tls)))
+            if "i" in which:  # last: the SDKs patch httpx for the whole process
+                rows += runner.run(suite.bench_instrumented())
             elapsed = time.perf_counter() - started
             rows.sort(key=lambda row: row.key)
             print(render(rows, args.runs, elapsed, (load, os.getloadavg()[0])), flush=True)

@@ -159,6 +159,33 @@ class AsyncServiceClient:
         Counts the calls that end in a transport error or a 5xx; while it is open,
         calls raise :class:`~django_api_orm.exceptions.ServiceUnavailableError`
         without sending (``CIRCUIT_BREAKER``; default: None).
+    proxy : str or httpx.Proxy or None
+        Send every request through this proxy (``http://``, ``https://`` or
+        ``socks5://``; an ``httpx.Proxy`` for proxy headers or TLS); it wins
+        over the environment (default: None).
+    trust_env : bool
+        Read ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY`` and ``NO_PROXY`` for
+        the base URL's origin, and ``SSL_CERT_FILE``/``SSL_CERT_DIR`` when
+        ``verify_ssl`` is True, as httpx does (default: True).
+    cert : str or os.PathLike or tuple or None
+        A client certificate for mutual TLS: a PEM file holding the certificate
+        and its key, ``(certfile, keyfile)`` or ``(certfile, keyfile,
+        password)`` (default: None).
+    auth : httpx.Auth or None
+        An httpx authentication flow, run for every attempt instead of
+        ``auth_token``: it sets its own headers, and may answer a 401 by
+        sending the request once more (to refresh a token, say; default: None).
+    transport : httpx.AsyncBaseTransport or callable or None
+        A transport that replaces the network (every request goes to it,
+        through the whole client: retries, errors, redirects), or a callable
+        that is given the default transport once and returns the transport to
+        use, usually a wrapper around it. The default transport stays for the
+        client's life while the connection pool beneath it is rebuilt, so a
+        wrapper never loses it (default: None).
+    alias : str or None
+        The service alias the client serves: the sender of
+        :data:`~django_api_orm.signals.request_finished`; ``services`` sets it
+        (default: None).
 
     Notes
     -----
@@ -186,6 +213,14 @@ class AsyncServiceClient:
     the deadline passes during an attempt,
     :class:`~django_api_orm.exceptions.TimeoutError` names it and the
     attempts made.
+
+    **Watching.** Each logical request (after its retries) sends
+    :data:`django_api_orm.signals.request_finished`, and a DEBUG line on the
+    ``django_api_orm.client`` logger with the time it took. Every attempt goes
+    through :attr:`httpx_client`'s transport, and through
+    ``httpx.AsyncClient.send`` whenever anything hooks it (an ``auth`` flow,
+    an integration that patches it, httpx's own INFO log line): Sentry's and
+    OpenTelemetry's httpx integrations see every attempt.
 
     **Event loops.** A client belongs to the event loop it is first used on;
     ``django_api_orm.services`` keeps one per loop. A closed client cannot be
