@@ -353,6 +353,7 @@ class Connections:
         self._retired: set[_Pool] = set()
         self._closing: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._pools_closed = False
         default = PoolTransport(self)
         sending: httpx.AsyncBaseTransport
         if transport is None:
@@ -405,7 +406,14 @@ class Connections:
         await self.close_pools()
 
     async def close_pools(self) -> None:
-        """Close the current pool and the retired ones (the default transport's ``aclose``)."""
+        """Close the current pool and the retired ones (the default transport's ``aclose``).
+
+        Called by the httpx client closing its transport and again by :meth:`aclose`
+        (a ``transport=`` that replaced the default one never closes it): once is enough.
+        """
+        if self._pools_closed:
+            return
+        self._pools_closed = True
         pools = [self._pool, *self._retired]
         self._retired.clear()
         for pool in pools:

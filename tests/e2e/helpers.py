@@ -11,7 +11,7 @@ from typing import Any
 from tests.conftest import Provider
 
 SQL = Callable[..., list[tuple[Any, ...]]]
-#: The client's logger: one DEBUG line per request, "GET <url> -> 200 HTTP/1.1".
+#: The client's logger: one DEBUG line per request, "GET <url> -> 200 HTTP/1.1 in 2.0 ms".
 CLIENT_LOGGER = "django_api_orm.client"
 
 
