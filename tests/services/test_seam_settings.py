@@ -17,14 +17,14 @@ from django_api_orm.services import services
 URL = "https://catalog.internal/api/"
 
 #: Requests answered by ``answering`` below, to show a TRANSPORT path is used.
-ANSWERED: list[str] = []
+answered: list[str] = []
 
 
 def answering(default: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
     """A TRANSPORT factory: answers every request from memory."""
 
     def handler(request: httpx.Request) -> httpx.Response:
-        ANSWERED.append(str(request.url))
+        answered.append(str(request.url))
         return httpx.Response(200, json={"via": "transport"})
 
     return httpx.MockTransport(handler)
@@ -107,7 +107,7 @@ def test_secret_values_are_not_quoted() -> None:
 
 async def test_transport_by_dotted_path() -> None:
     """TRANSPORT names a factory: the alias's requests go to what it returns."""
-    ANSWERED.clear()
+    answered.clear()
     with override_settings(
         API_ORM_SERVICES={
             "default": {
@@ -121,7 +121,7 @@ async def test_transport_by_dotted_path() -> None:
         finally:
             await services.aclose_all()
     assert response.data == {"via": "transport"}
-    assert ANSWERED == [f"{URL}books/"]
+    assert answered == [f"{URL}books/"]
 
 
 async def test_auth_factory_makes_one_auth_per_client() -> None:
