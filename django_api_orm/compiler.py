@@ -14,7 +14,12 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from django_api_orm.client import APIResponse
-from django_api_orm.exceptions import BadRequestError, NotFoundError, NotSupportedError
+from django_api_orm.exceptions import (
+    BadRequestError,
+    InvalidResponseError,
+    NotFoundError,
+    NotSupportedError,
+)
 from django_api_orm.hydration import hydrate, load_row
 from django_api_orm.pagination.styles import Page, PaginationStyle, Params
 from django_api_orm.pagination.walker import PageWalker
@@ -22,10 +27,14 @@ from django_api_orm.protocols import InstanceLike, OptionsLike, QueryLike
 from django_api_orm.services import Service
 from django_api_orm.verify import page_check
 
-__all__ = ["MAX_IN_CHARS", "Compiler", "in_batches"]
+__all__ = ["MAX_IN_CHARS", "SAFE_METHODS", "Compiler", "in_batches"]
 
 #: Characters of ``__in`` values per request, keeping URLs near 2,000 bytes.
 MAX_IN_CHARS = 1800
+
+#: Methods that change nothing on the server: an action sent with another one
+#: invalidates the model's cached answers, as any write does.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 M = TypeVar("M", bound=InstanceLike)
 
@@ -194,6 +203,55 @@ class Compiler(Generic[M]):
     def _load(self, obj: M, data: Any, where: str, *, parse: bool = True) -> None:
         row = self.dialect.parse_detail(data, self.opts, where=where) if parse else data
         load_row(obj, self.opts, row, dialect=self.dialect)
+
+    # --- actions: routes beyond CRUD (DRF's ``@action``) ----------------------
+
+    async def action(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
+        data: Any = None,
+    ) -> APIResponse:
+        """Send ``method path`` (an action route built by the dialect) and return the answer.
+
+        Never through the service's ``CACHE``: a GET reads fresh. A method other than
+        GET, HEAD or OPTIONS may change rows, so the model's cached answers are
+        invalidated whatever the outcome, as after any write. A 400 is read by the
+        dialect, as a write's is.
+        """
+        try:
+            return await self.client.request(method, path, params=params, json=data)
+        except BadRequestError as exc:
+            raise self.dialect.bad_request(exc) from None
+        finally:
+            if method not in SAFE_METHODS:
+                await self.service.invalidate(self.opts)
+
+    def action_instances(self, response: APIResponse, where: str) -> M | list[M] | None:
+        """Return an action's answer as instances, hydrated as ``aget()``'s are.
+
+        An object holding the primary key is one instance; a list, or a page as the
+        model's pagination style reads it, is a list of instances (that page's rows
+        only: its ``next`` is not followed); an empty answer is ``None``.
+        """
+        data = response.data
+        if data is None:
+            return None
+        hydrate_rows = self._hydrator(where)
+        if isinstance(data, list) or (isinstance(data, dict) and self.opts.pk.source not in data):
+            try:
+                page = self.dialect.parse_page(
+                    data, response.headers, self.style, self.opts, where=where
+                )
+            except InvalidResponseError:
+                if isinstance(data, list):
+                    return hydrate_rows(data)  # a bare list, whatever the style
+            else:
+                return hydrate_rows(page.rows)
+        row = self.dialect.parse_detail(data, self.opts, where=where)
+        return hydrate_rows([row])[0]
 
     def _does_not_exist(self, pk: Any, method: str, path: str) -> Exception:
         return self.model.DoesNotExist(

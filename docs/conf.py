@@ -72,7 +72,7 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(?!django_api_orm\b).*"),
     # Private helpers and type variables in signatures and base lists: not API.
     (r"py:.*", r"django_api_orm\..*\._\w+"),
-    (r"py:class", r"django_api_orm\.models\.queryset\.M"),
+    (r"py:class", r"django_api_orm\.models\.(queryset|manager)\.M"),
     (r"py:class", r"django_api_orm\.models\.query\.Query"),
     # The shapes lower layers are typed against (protocols.py): typing, not API.
     (r"py:class", r"django_api_orm\.protocols\.\w+"),

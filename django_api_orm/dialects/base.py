@@ -252,6 +252,19 @@ class BaseDialect:
             return f"{endpoint}{segment}/"
         return f"{endpoint}/{segment}"
 
+    def action_path(self, opts: OptionsLike, base: str, action: str) -> str:
+        """Return the path of the route ``action`` below ``base`` (a list or detail path).
+
+        DRF's routers (and NetBox's) serve an ``@action`` at ``{base}{url_path}/``:
+        ``books/recent/`` and ``books/3/publish/``. ``action`` has been checked to
+        be one path segment; it is percent-encoded here. A base without a trailing
+        slash gets none either, as ``detail_path()`` builds it.
+        """
+        segment = quote_segment(action)
+        if base.endswith("/"):
+            return f"{base}{segment}/"
+        return f"{base}/{segment}"
+
     # --- bodies -------------------------------------------------------------
 
     def create_body(self, opts: OptionsLike, values: Mapping[str, Any]) -> Any:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Literal, Self, overload
 
 from django.core import exceptions as django_exceptions
 from django.core.exceptions import ValidationError
 
 from django_api_orm.exceptions import InvalidResponseError
 from django_api_orm.hydration import hydrate
-from django_api_orm.models import persistence
+from django_api_orm.models import actions, persistence
 from django_api_orm.models.fields import Field, IntegerField
 from django_api_orm.models.fields.base import EMPTY_VALUES
 from django_api_orm.models.manager import BaseManager
@@ -406,9 +406,53 @@ class RemoteModel(metaclass=RemoteModelBase):
         """Reload this object (or only ``fields``) from its detail URL."""
         await persistence.refresh_instance(self, fields=fields, using=using)
 
+    @overload
+    async def acall(
+        self,
+        action: str,
+        *,
+        method: str = ...,
+        data: Any = ...,
+        params: actions.QueryParams | None = ...,
+        as_instances: Literal[False] = ...,
+    ) -> Any: ...
+    @overload
+    async def acall(
+        self,
+        action: str,
+        *,
+        method: str = ...,
+        data: Any = ...,
+        params: actions.QueryParams | None = ...,
+        as_instances: Literal[True],
+    ) -> Self | list[Self] | None: ...
+    async def acall(
+        self,
+        action: str,
+        *,
+        method: str = "GET",
+        data: Any = None,
+        params: actions.QueryParams | None = None,
+        as_instances: bool = False,
+    ) -> Any:
+        """Call the route ``action`` of this object: ``POST books/3/publish/``.
+
+        For the routes beyond CRUD (Django REST framework's ``@action(detail=True)``),
+        below the detail URL ``aget()`` and ``asave()`` use. ``data`` is the JSON
+        body, ``params`` the query string. Return the parsed answer, or with
+        ``as_instances=True`` instances of this model (one for an object, a list
+        for a list or a page, ``None`` for an empty answer); this instance itself
+        is left as it was. Any method but GET, HEAD and OPTIONS invalidates the
+        model's cached answers.
+        """
+        return await actions.call_detail_action(
+            self, action, method=method, data=data, params=params, as_instances=as_instances
+        )
+
     save = sync_twin(asave, receiver="obj")
     delete = sync_twin(adelete, receiver="obj")
     refresh_from_db = sync_twin(arefresh_from_db, receiver="obj")
+    call = sync_twin(acall, receiver="obj")
 
     # --- validation ---------------------------------------------------------
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, overload
+
+from django_api_orm.models import actions
+from django_api_orm.models.sync import sync_twin
 
 if TYPE_CHECKING:
     from django_api_orm.models.base import RemoteModel
@@ -64,6 +67,54 @@ class BaseManager(Generic[M]):
     def all(self) -> QuerySet[M]:
         """Return a new QuerySet of every object."""
         return self.get_queryset()
+
+    @overload
+    async def acall(
+        self,
+        action: str,
+        *,
+        method: str = ...,
+        data: Any = ...,
+        params: actions.QueryParams | None = ...,
+        as_instances: Literal[False] = ...,
+    ) -> Any: ...
+    @overload
+    async def acall(
+        self,
+        action: str,
+        *,
+        method: str = ...,
+        data: Any = ...,
+        params: actions.QueryParams | None = ...,
+        as_instances: Literal[True],
+    ) -> M | list[M] | None: ...
+    async def acall(
+        self,
+        action: str,
+        *,
+        method: str = "GET",
+        data: Any = None,
+        params: actions.QueryParams | None = None,
+        as_instances: bool = False,
+    ) -> Any:
+        """Call the list route ``action`` of this model: ``GET books/recent/``.
+
+        For the routes beyond CRUD (Django REST framework's ``@action(detail=False)``).
+        ``data`` is the JSON body, ``params`` the query string. Return the parsed
+        answer, or with ``as_instances=True`` the model's instances (a list for a
+        list or a page, one for an object, ``None`` for an empty answer). Any method
+        but GET, HEAD and OPTIONS invalidates the model's cached answers.
+        """
+        return await actions.call_list_action(
+            self.get_queryset(),
+            action,
+            method=method,
+            data=data,
+            params=params,
+            as_instances=as_instances,
+        )
+
+    call = sync_twin(acall, receiver="Model.objects")
 
     @classmethod
     def _get_queryset_methods(cls, queryset_class: type) -> dict[str, Any]:

@@ -91,3 +91,15 @@ class NestedBookSerializer(BookSerializer):
 
     # Read-only with a default, so DRF's unique (author, title) validator still runs.
     author = serializers.PrimaryKeyRelatedField(read_only=True, default=AuthorFromURL())
+
+
+class PublishSerializer(serializers.Serializer):
+    """The body of ``POST books/<pk>/publish/``: an optional publication date."""
+
+    published = serializers.DateField(
+        required=False, help_text="The publication date; today when not given."
+    )
+
+    def validate_published(self, value):
+        """Refuse a publication date after today, as a book's own field does."""
+        return BookSerializer.validate_published(self, value)

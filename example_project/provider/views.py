@@ -10,7 +10,13 @@
 ``books-links/``               the same books; bare JSON array pages (``page``,
                                ``per_page``), ``Link`` and ``X-Total-Count`` headers
 ``authors/<author_pk>/books/`` one author's books (list and create); page-number pages
+``books/<pk>/publish/``        POST: an action (DRF ``@action``) putting the book in
+                               print, published on ``{"published": date}`` or today
+``books/recent/``              GET: an action listing books, latest published first
+                               (unpublished last); the list's filters and pages apply
 =============================  ==================================================
+
+The two actions are served under every ``books*/`` prefix, each with its pages.
 
 Each resource serves list, create (201), retrieve, update (PUT), partial update
 (PATCH) and destroy (204); a missing pk answers 404. Every list accepts the
@@ -19,14 +25,25 @@ list's order always ends with ``id``, so equal values never make rows jump
 between pages.
 """
 
+from django.db.models import F
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
 from rest_framework import filters, generics, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from .filters import AuthorFilterSet, BookFilterSet
 from .models import Author, Book, Genre
 from .pagination import Cursor, LimitOffset, LinkHeader, PageNumber
-from .serializers import AuthorSerializer, BookSerializer, GenreSerializer, NestedBookSerializer
+from .serializers import (
+    AuthorSerializer,
+    BookSerializer,
+    GenreSerializer,
+    NestedBookSerializer,
+    PublishSerializer,
+)
 
 
 class StableOrderingFilter(filters.OrderingFilter):
@@ -73,6 +90,30 @@ class BookViewSet(viewsets.ModelViewSet):
     ordering_fields = ["id", "title", "price", "published", "created_at", "author"]
     ordering = ["id"]
     search_fields = ["title"]
+
+    @extend_schema(request=PublishSerializer, responses=BookSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        """Put the book in print, published on the date sent (default: today)."""
+        book = self.get_object()
+        body = PublishSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        book.published = body.validated_data.get("published") or timezone.localdate()
+        book.in_print = True
+        book.save(update_fields=["published", "in_print"])
+        return Response(self.get_serializer(book).data)
+
+    @action(detail=False)
+    def recent(self, request):
+        """List the books latest published first (unpublished last), with the list's
+        filters and pages."""
+        queryset = self.filter_queryset(self.get_queryset()).order_by(
+            F("published").desc(nulls_last=True), "-id"
+        )
+        page = self.paginate_queryset(queryset)
+        if page is not None:
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return Response(self.get_serializer(queryset, many=True).data)
 
 
 class BookLimitOffsetViewSet(BookViewSet):
