@@ -25,4 +25,5 @@ from django.dispatch import Signal
 
 __all__ = ["request_finished"]
 
+#: Sent once per logical request of a client, after its retries and redirects.
 request_finished = Signal()
