@@ -1,0 +1,1025 @@
+"""``FakeService``: an in-memory provider that serves one alias's models through the real client.
+
+It is an ``httpx`` transport given to the alias (its ``TRANSPORT`` setting, under
+``override_settings``): every request still goes through the whole client stack
+(retries, errors, URL safety, pagination walking, the checks of the rows against
+the filters sent) and is answered as a strict Django REST framework + django-filter
+provider would answer it, from each model's ``Meta``:
+
+- routes: ``Meta.endpoint`` (list: GET, POST; detail ``<endpoint><pk>/``: GET, PUT,
+  PATCH, DELETE; another method 405, an unknown URL 404), nested endpoints
+  (``authors/{author}/books/``) included;
+- filters: the lookups of ``Meta.filter_fields`` (every field and lookup when it is
+  not declared) and the exclusion filters of ``Meta.exclude_filters``; an unknown
+  parameter or lookup answers 400, as a strict provider would (django-filter itself
+  ignores them), and an invalid value 400 naming the parameter;
+- ``ordering=`` within ``Meta.ordering_fields`` (another name: 400), ties broken by
+  the primary key; nulls first ascending, last descending (SQLite's order);
+- pages in the model's pagination style (``page_number``, ``limit_offset``,
+  ``cursor``, ``link_header`` or ``none``) with the page size parameter, spelled as
+  DRF spells them (``count``, ``next``, ``previous``, ``results``);
+- writes: read-only fields are ignored in bodies, an auto primary key is assigned,
+  a read-only date or datetime without a default is set at creation (as
+  ``auto_now_add``), values are checked with the fields' ``to_python`` (400 with
+  DRF's ``{"field": ["message"]}``), a foreign key must name a stored row when its
+  model is served by the same fake.
+
+Only the DRF dialect is spoken: entering with an alias whose ``DIALECT`` changes
+how parameters, paths or bodies are spelled (NetBox's) raises ``NotSupportedError``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import functools
+import inspect
+import json
+import re
+import threading
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
+
+import httpx
+
+if TYPE_CHECKING:
+    from django.test.utils import override_settings
+
+    from django_api_orm.models.base import RemoteModel
+    from django_api_orm.models.fields import Field
+
+__all__ = ["FakeService"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The attributes of ``DRFDialect`` that decide what goes on the wire: a dialect that
+#: changes one of them speaks something this fake does not.
+_WIRE_ATTRIBUTES = (
+    "lookups",
+    "repeat_multiple_values",
+    "pagination_styles",
+    "ordering_param",
+    "negates_filters",
+    "search_param",
+    "default_pagination",
+    "filter_params",
+    "lookup_params",
+    "check_exclusion",
+    "search_params",
+    "check_lookup",
+    "lookup_param",
+    "exclude_param",
+    "lookup_values",
+    "encode_value",
+    "ordering_params",
+    "encode_query",
+    "pagination_style",
+    "parse_page",
+    "list_path",
+    "detail_path",
+    "create_body",
+    "update_method",
+    "update_body",
+    "parse_detail",
+    "related_pk",
+    "choice_value",
+)
+_TRUE = frozenset({"true", "1"})
+_FALSE = frozenset({"false", "0"})
+
+
+class _Reply(Exception):
+    """Raised inside the handler to answer at once."""
+
+    def __init__(self, status: int, body: Any = None, headers: Mapping[str, str] | None = None):
+        super().__init__(status)
+        self.status = status
+        self.body = body
+        self.headers = dict(headers or {})
+
+
+@dataclass
+class _Fault:
+    status: int
+    exception: type[Exception] | Exception | None
+    times: int
+
+
+@dataclass
+class _Route:
+    """One model's endpoint: its pattern, its rows (wire dicts keyed by the pk's text)."""
+
+    model: type[RemoteModel]
+    list_pattern: re.Pattern[str]
+    detail_pattern: re.Pattern[str]
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    next_pk: int = 1
+    faults: list[_Fault] = field(default_factory=list)
+
+
+def _patterns(endpoint: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    parts = re.split(r"{(\w+)}", endpoint)
+    regex = ""
+    for index, part in enumerate(parts):
+        regex += re.escape(part) if index % 2 == 0 else f"(?P<{part}>[^/]+)"
+    detail = f"{regex}(?P<pk>[^/]+)/" if endpoint.endswith("/") else f"{regex}/(?P<pk>[^/]+)"
+    return re.compile(f"{regex}"), re.compile(detail)
+
+
+class _Transport(httpx.AsyncBaseTransport):
+    """The transport the alias is given: every request is answered by the fake."""
+
+    def __init__(self, fake: FakeService) -> None:
+        self.fake = fake
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        return self.fake._answer(request)
+
+    async def aclose(self) -> None:
+        """Nothing to close: the fake holds no connection."""
+
+
+class FakeService:
+    """An in-memory provider for the models of ``alias``, answering through the real client.
+
+    ``with FakeService() as fake:`` (or ``async with``, or as a decorator of a test
+    function) gives the alias a transport that answers every request from memory;
+    the alias's other settings are kept. On exit the settings are restored. Rows
+    are kept as the provider would send them (wire names and values).
+
+    ``fake.add(Book, title=..., author=author)`` stores a row and returns it;
+    ``fake.fail(Book, status=503, times=1)`` makes the next requests to the
+    model's endpoint fail; ``fake.records(Book)`` returns its rows;
+    ``fake.requests`` lists the ``httpx.Request`` objects it answered.
+    """
+
+    def __init__(self, alias: str = "default") -> None:
+        self.alias = alias
+        #: Every request answered (faults included), in order.
+        self.requests: list[httpx.Request] = []
+        self._lock = threading.RLock()
+        self._routes: dict[str, _Route] = {}  # by Meta.endpoint
+        self._transport = _Transport(self)
+        self._override: override_settings | None = None
+        self._base_path = ""
+
+    # --- entering and leaving ----------------------------------------------
+
+    def start(self) -> None:
+        """Give the alias the fake's transport (what ``with`` does)."""
+        from django.conf import settings
+        from django.test.utils import override_settings
+
+        from django_api_orm.services import services
+
+        if self._override is not None:
+            raise RuntimeError("this FakeService is already running")
+        config = services.config(self.alias)
+        self._check_dialect(services.dialect(self.alias))
+        self._base_path = urlsplit(config.base_url).path
+        for model in self._models():
+            self._route(model)
+            self._style(model)  # refuse an unsupported pagination style now
+        entries = dict(settings.API_ORM_SERVICES)
+        entries[self.alias] = {**entries[self.alias], "TRANSPORT": self._transport}
+        self._override = override_settings(API_ORM_SERVICES=entries)
+        self._override.enable()
+
+    def stop(self) -> None:
+        """Restore the alias's settings; the rows stay readable."""
+        if self._override is not None:
+            self._override.disable()
+            self._override = None
+
+    def __enter__(self) -> FakeService:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> FakeService:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc_val, exc_tb)
+
+    def __call__(self, func: F) -> F:
+        """Decorate a test function (sync or ``async def``): it runs inside the fake."""
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def async_inner(*args: Any, **kwargs: Any) -> Any:
+                async with self:
+                    return await cast(Callable[..., Awaitable[Any]], func)(*args, **kwargs)
+
+            return cast(F, async_inner)
+
+        @functools.wraps(func)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            with self:
+                return func(*args, **kwargs)
+
+        return cast(F, inner)
+
+    # --- the test's API ----------------------------------------------------
+
+    def add(self, model: type[RemoteModel], **values: Any) -> dict[str, Any]:
+        """Store a row of ``model`` from ``values`` as ``objects.create()`` takes them.
+
+        A related instance (``author=author``) or its pk (``author_id=3``) is sent
+        as the library sends it; read-only fields (``created_at``, the pk) may be
+        given too. Return the stored row: a copy of the dict the provider answers
+        with (wire names and JSON values).
+        """
+        instance = model(**values)
+        given = set(values)
+        opts = model._meta
+        chosen = [
+            f
+            for f in opts.fields
+            if not f.read_only
+            or f.name in given
+            or f.attname in given
+            or (f is opts.pk and "pk" in given)
+        ]
+        body = instance._to_wire_dict(chosen)
+        with self._lock:
+            route = self._route(model)
+            try:
+                return dict(self._create(route, body, parents={}, trusted=True))
+            except _Reply as reply:
+                raise ValueError(f"{model.__name__} cannot be added: {reply.body}") from None
+
+    def fail(
+        self,
+        model: type[RemoteModel],
+        status: int = 503,
+        times: int = 1,
+        *,
+        exception: type[Exception] | Exception | None = None,
+    ) -> None:
+        """Make the next ``times`` requests to ``model``'s endpoint answer ``status``.
+
+        With ``exception`` (such as ``httpx.ConnectError``), they raise it from the
+        transport instead, as a network failure would.
+        """
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        with self._lock:
+            self._route(model).faults.append(_Fault(status, exception, times))
+
+    def records(self, model: type[RemoteModel]) -> list[dict[str, Any]]:
+        """Return copies of ``model``'s stored rows, in primary key order."""
+        with self._lock:
+            route = self._route(model)
+            rows = self._sorted(route, list(route.rows.values()), [])
+            return [dict(row) for row in rows]
+
+    def clear(self, model: type[RemoteModel] | None = None) -> None:
+        """Forget the rows of ``model`` (or of every model), and the faults."""
+        with self._lock:
+            routes = [self._route(model)] if model is not None else list(self._routes.values())
+            for route in routes:
+                route.rows.clear()
+                route.faults.clear()
+                route.next_pk = 1
+
+    # --- models and styles --------------------------------------------------
+
+    def _models(self) -> list[type[RemoteModel]]:
+        from django_api_orm.models.registry import registered_models
+
+        return [
+            m
+            for m in registered_models()
+            if m._meta.service == self.alias
+            and m._meta.endpoint
+            and not m._meta.abstract
+            and not m._meta.embedded
+        ]
+
+    def _route(self, model: type[RemoteModel]) -> _Route:
+        opts = model._meta
+        if not opts.endpoint:
+            raise ValueError(f"{model.__name__} has no endpoint: FakeService cannot serve it.")
+        route = self._routes.get(opts.endpoint)
+        if route is None:
+            list_pattern, detail_pattern = _patterns(opts.endpoint)
+            route = _Route(model, list_pattern, detail_pattern)
+            self._routes[opts.endpoint] = route
+        return route
+
+    def _check_dialect(self, dialect: Any) -> None:
+        from django_api_orm.dialects.drf import DRFDialect
+        from django_api_orm.exceptions import NotSupportedError
+
+        kind = type(dialect)
+        changed = [
+            name
+            for name in _WIRE_ATTRIBUTES
+            if not isinstance(dialect, DRFDialect)
+            or getattr(kind, name) is not getattr(DRFDialect, name)
+        ]
+        if changed:
+            raise NotSupportedError(
+                f"FakeService speaks Django REST framework + django-filter (DRFDialect); the "
+                f"service {self.alias!r} uses {kind.__name__}, which changes "
+                f"{', '.join(changed[:6])}{'...' if len(changed) > 6 else ''}. Its answers "
+                "would not be what that provider sends: test this alias against respx or a "
+                "recorded provider instead."
+            )
+
+    def _style(self, model: type[RemoteModel]) -> Any:
+        from django_api_orm.conf import merge_pagination
+        from django_api_orm.exceptions import NotSupportedError
+        from django_api_orm.pagination.styles import (
+            Cursor,
+            LimitOffset,
+            LinkHeader,
+            NoPagination,
+            PageNumber,
+        )
+        from django_api_orm.services import services
+
+        config = services.config(self.alias)
+        dialect = services.dialect(self.alias)
+        base = {**config.pagination, **dialect.default_pagination, **config.pagination_given}
+        opts = model._meta
+        merged = merge_pagination(base, opts.pagination, where=f"{opts.label}.Meta.pagination")
+        cls = dialect.pagination_style(merged["STYLE"])
+        if cls not in (PageNumber, LimitOffset, Cursor, NoPagination, LinkHeader):
+            raise NotSupportedError(
+                f"FakeService cannot serve {model.__name__}'s pagination style "
+                f"{merged['STYLE']!r} ({cls.__name__}): it serves page_number, limit_offset, "
+                "cursor, link_header and none."
+            )
+        return cls(int(merged["PAGE_SIZE"]), merged["PAGE_SIZE_PARAM"])
+
+    # --- answering ------------------------------------------------------------
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            self.requests.append(request)
+            try:
+                status, body, headers = self._dispatch(request)
+            except _Reply as reply:
+                status, body, headers = reply.status, reply.body, reply.headers
+        if body is None:
+            return httpx.Response(status, headers=headers, stream=httpx.ByteStream(b""))
+        content = json.dumps(body, separators=(",", ":")).encode()
+        return httpx.Response(
+            status,
+            headers={"Content-Type": "application/json", **headers},
+            stream=httpx.ByteStream(content),
+        )
+
+    def _dispatch(self, request: httpx.Request) -> tuple[int, Any, dict[str, str]]:
+        path = request.url.path
+        if not path.startswith(self._base_path):
+            raise _Reply(404, {"detail": "Not found."})
+        relative = path[len(self._base_path) :]
+        method = request.method
+        for route in self._routes.values():
+            detail = route.detail_pattern.fullmatch(relative)
+            found = route.list_pattern.fullmatch(relative)
+            if detail is None and found is None:
+                continue
+            self._fault(route, request)
+            if found is not None:
+                parents = {k: unquote(v) for k, v in found.groupdict().items()}
+                if method == "GET":
+                    return 200, *self._list(route, request, parents)
+                if method == "POST":
+                    return 201, self._create(route, self._body(request), parents), {}
+                raise _Reply(405, {"detail": f'Method "{method}" not allowed.'})
+            assert detail is not None
+            groups = {k: unquote(v) for k, v in detail.groupdict().items()}
+            pk = groups.pop("pk")
+            row = route.rows.get(pk)
+            missing = row is None or any(
+                str(row.get(route.model._meta.get_field(k).source)) != v for k, v in groups.items()
+            )
+            if missing and method in ("GET", "PUT", "PATCH", "DELETE"):
+                raise _Reply(404, {"detail": f"No {route.model.__name__} matches the given query."})
+            if method == "GET":
+                return 200, dict(row or {}), {}
+            if method in ("PUT", "PATCH"):
+                assert row is not None
+                return (
+                    200,
+                    self._update(route, row, self._body(request), partial=method == "PATCH"),
+                    {},
+                )
+            if method == "DELETE":
+                del route.rows[pk]
+                return 204, None, {}
+            raise _Reply(405, {"detail": f'Method "{method}" not allowed.'})
+        raise _Reply(404, {"detail": "Not found."})
+
+    def _fault(self, route: _Route, request: httpx.Request) -> None:
+        if not route.faults:
+            return
+        fault = route.faults[0]
+        fault.times -= 1
+        if fault.times <= 0:
+            route.faults.pop(0)
+        if fault.exception is not None:
+            error = fault.exception
+            if isinstance(error, type):
+                if issubclass(error, httpx.RequestError):
+                    raise error("FakeService.fail()", request=request)
+                raise error("FakeService.fail()")
+            raise error
+        raise _Reply(fault.status, {"detail": f"FakeService.fail(): answered {fault.status}."})
+
+    @staticmethod
+    def _body(request: httpx.Request) -> dict[str, Any]:
+        try:
+            data = json.loads(request.content or b"null")
+        except ValueError:
+            raise _Reply(400, {"detail": "JSON parse error."}) from None
+        if not isinstance(data, dict):
+            raise _Reply(
+                400,
+                {
+                    "non_field_errors": [
+                        f"Invalid data. Expected a dictionary, but got {type(data).__name__}."
+                    ]
+                },
+            )
+        return data
+
+    # --- writes -------------------------------------------------------------
+
+    def _clean(
+        self,
+        route: _Route,
+        body: Mapping[str, Any],
+        *,
+        partial: bool,
+        trusted: bool,
+        creating: bool,
+    ) -> dict[str, Any]:
+        """Return the wire values of ``body`` the provider keeps; raise 400 with DRF's errors."""
+        from django.core.exceptions import ValidationError
+
+        opts = route.model._meta
+        out: dict[str, Any] = {}
+        errors: dict[str, list[str]] = {}
+        for f in opts.fields:
+            if f.read_only and not trusted:
+                continue
+            if f.source not in body:
+                if partial or f.read_only or (f is opts.pk and not creating):
+                    continue
+                if f.has_default():
+                    out[f.source] = f.to_wire(f.get_default())
+                elif f.null or (f is opts.pk):
+                    if f is not opts.pk:
+                        out[f.source] = None
+                else:
+                    errors[f.source] = ["This field is required."]
+                continue
+            raw = body[f.source]
+            if raw is None:
+                if not f.null:
+                    errors[f.source] = ["This field may not be null."]
+                else:
+                    out[f.source] = None
+                continue
+            try:
+                out[f.source] = f.to_wire(f.to_python(raw))
+            except ValidationError as exc:
+                errors[f.source] = list(exc.messages)
+                continue
+            target = self._served(f)
+            if target is not None:
+                pks = out[f.source] if isinstance(out[f.source], list) else [out[f.source]]
+                for pk in pks:
+                    if str(pk) not in target.rows:
+                        errors[f.source] = [f'Invalid pk "{pk}" - object does not exist.']
+        if errors:
+            raise _Reply(400, errors)
+        return out
+
+    def _served(self, f: Field) -> _Route | None:
+        """The route of a relation's target when this fake serves it, else ``None``."""
+        if not getattr(f, "is_relation", False):
+            return None
+        to = f.to  # type: ignore[attr-defined]
+        if to._meta.service != self.alias or not to._meta.endpoint:
+            return None
+        return self._route(to)
+
+    def _create(
+        self,
+        route: _Route,
+        body: Mapping[str, Any],
+        parents: Mapping[str, str],
+        *,
+        trusted: bool = False,
+    ) -> dict[str, Any]:
+        opts = route.model._meta
+        for name, value in parents.items():
+            body = {**body, opts.get_field(name).source: value}
+        row = self._clean(route, body, partial=False, trusted=trusted, creating=True)
+        for f in opts.fields:
+            if f.source in row or f is opts.pk:
+                continue
+            if f.has_default():
+                row[f.source] = f.to_wire(f.get_default())
+            elif f.get_internal_type() in ("DateTimeField", "DateField"):
+                now = datetime.datetime.now(datetime.UTC)
+                row[f.source] = f.to_wire(
+                    now if f.get_internal_type() == "DateTimeField" else now.date()
+                )
+            else:
+                row[f.source] = None
+        pk_source = opts.pk.source
+        pk = row.get(pk_source)
+        if pk is None:
+            if opts.pk.get_internal_type() != "IntegerField" and not opts.pk.read_only:
+                raise _Reply(400, {pk_source: ["This field is required."]})
+            while str(route.next_pk) in route.rows:
+                route.next_pk += 1
+            pk = route.next_pk
+            row[pk_source] = pk
+        if str(pk) in route.rows:
+            raise _Reply(
+                400, {pk_source: [f"{route.model.__name__} with this {pk_source} already exists."]}
+            )
+        if isinstance(pk, int) and pk >= route.next_pk:
+            route.next_pk = pk + 1
+        ordered = {f.source: row.get(f.source) for f in opts.fields}
+        route.rows[str(pk)] = ordered
+        return dict(ordered)
+
+    def _update(
+        self, route: _Route, row: dict[str, Any], body: Mapping[str, Any], *, partial: bool
+    ) -> dict[str, Any]:
+        changes = self._clean(route, body, partial=partial, trusted=False, creating=False)
+        pk_source = route.model._meta.pk.source
+        changes.pop(pk_source, None)  # a pk is not changed by an update
+        row.update(changes)
+        return dict(row)
+
+    # --- lists --------------------------------------------------------------
+
+    def _list(
+        self, route: _Route, request: httpx.Request, parents: Mapping[str, str]
+    ) -> tuple[Any, dict[str, str]]:
+        opts = route.model._meta
+        style = self._style(route.model)
+        params = parse_qs(request.url.query.decode(), keep_blank_values=True)
+        paging = _paging_params(style)
+        ordering: list[str] = []
+        tests: list[Callable[[dict[str, Any]], bool]] = []
+        for name, values in params.items():
+            value = values[-1]
+            if name in paging or name == "format":
+                continue
+            if name == "ordering":
+                ordering = self._ordering(route, value)
+                continue
+            if value == "":
+                continue  # django-filter: an empty value is no filter
+            tests.append(self._filter(route, name, value))
+        rows = [
+            row
+            for row in route.rows.values()
+            if all(str(row.get(opts.get_field(k).source)) == v for k, v in parents.items())
+            and all(test(row) for test in tests)
+        ]
+        rows = self._sorted(route, rows, ordering)
+        return _paginate(style, rows, request, params)
+
+    def _ordering(self, route: _Route, value: str) -> list[str]:
+        opts = route.model._meta
+        allowed = opts.ordering_fields
+        out = []
+        for term in (t.strip() for t in value.split(",")):
+            if not term:
+                continue
+            name = term.removeprefix("-")
+            f = _field_by_source(route.model, name)
+            ok = f is not None and (
+                name in allowed or f.name in allowed
+                if allowed is not None
+                else f.get_internal_type()
+                not in ("ListField", "DictField", "JSONField", "ManyToManyField")
+            )
+            if not ok:
+                choices = (
+                    ", ".join(sorted(allowed)) if allowed is not None else "the model's fields"
+                )
+                raise _Reply(
+                    400, {"ordering": [f"Invalid ordering field '{name}'. Choices are: {choices}."]}
+                )
+            out.append(term)
+        return out
+
+    def _sorted(
+        self, route: _Route, rows: list[dict[str, Any]], ordering: list[str]
+    ) -> list[dict[str, Any]]:
+        opts = route.model._meta
+        pk = opts.pk
+        terms = [*ordering, pk.source]
+        for term in reversed(terms):
+            name = term.removeprefix("-")
+            f = _field_by_source(route.model, name) or pk
+            rows = sorted(rows, key=_row_key(f), reverse=term.startswith("-"))
+        return rows
+
+    def _filter(self, route: _Route, param: str, raw: str) -> Callable[[dict[str, Any]], bool]:
+        """Return the test of one filter parameter; raise 400 for one the provider lacks."""
+        from django_api_orm.models.lookups import LOOKUPS
+
+        model = route.model
+        opts = model._meta
+        negated = False
+        names_key = None
+        for key, name in opts.exclude_filters.items():
+            if name == param:
+                negated, names_key = True, key
+                break
+        if names_key is None:
+            path, sep, last = param.rpartition("__")
+            lookup = last if sep and last in LOOKUPS else "exact"
+            wire_path = path if sep and last in LOOKUPS else param
+        else:
+            path, sep, last = names_key.rpartition("__")
+            lookup = last if sep and last in LOOKUPS else "exact"
+            wire_path = path if sep and last in LOOKUPS else names_key
+        resolved = _resolve(model, wire_path, by_name=names_key is not None)
+        declared = opts.filter_fields
+        names = None if resolved is None else "__".join(f.name for f in resolved)
+        allowed = resolved is not None and (
+            names_key is not None
+            or declared is None
+            or lookup in declared.get(names or "", ())
+            or (len(resolved) == 1 and resolved[0] is opts.pk and lookup in declared.get("pk", ()))
+        )
+        if not allowed or resolved is None:
+            known = _known_params(model)
+            raise _Reply(
+                400,
+                {
+                    param: [
+                        "Unknown filter. This endpoint filters on: "
+                        f"{', '.join(known) or 'nothing'}."
+                    ]
+                },
+            )
+        last_field = resolved[-1]
+        value = _decode(last_field, lookup, raw, param)
+        match = _matcher(lookup, value)
+        fields = resolved
+
+        def test(row: dict[str, Any]) -> bool:
+            values = self._values_at(fields, row)
+            result = any(match(v) for v in values)
+            return not result if negated else result
+
+        return test
+
+    def _values_at(self, fields: list[Field], row: dict[str, Any]) -> list[Any]:
+        """The values a path of fields reaches from ``row`` (several through a list)."""
+        current: list[Any] = [row]
+        for index, f in enumerate(fields):
+            last = index == len(fields) - 1
+            found: list[Any] = []
+            for item in current:
+                raw = item.get(f.source) if isinstance(item, dict) else None
+                if last:
+                    found.append(_python(f, raw))
+                    continue
+                target = self._served(f)
+                if target is None or raw is None:
+                    found.append(None)
+                    continue
+                related = target.rows.get(str(raw))
+                found.append(related)
+            current = found
+        return current
+
+
+# --- helpers ------------------------------------------------------------------------
+
+
+def _field_by_source(model: type[RemoteModel], source: str) -> Field | None:
+    for f in model._meta.fields:
+        if f.source == source or f.name == source:
+            return f
+    if source == "pk":
+        return model._meta.pk
+    return None
+
+
+def _resolve(model: type[RemoteModel], path: str, *, by_name: bool) -> list[Field] | None:
+    """The fields a ``__``-joined wire path (or, ``by_name``, field-name path) walks."""
+    out: list[Field] = []
+    current: Any = model
+    for part in path.split("__"):
+        if current is None:
+            return None
+        f = (
+            current._meta.get_field(part)
+            if by_name and part in {*current._meta.field_names, "pk"}
+            else _field_by_source(current, part)
+        )
+        if f is None:
+            return None
+        out.append(f)
+        current = getattr(f, "to", None) if f.get_internal_type() == "ForeignKey" else None
+    # author__id: the foreign key's own pk.
+    if (
+        len(out) >= 2
+        and out[-2].get_internal_type() == "ForeignKey"
+        and out[-1] is out[-2].to._meta.pk  # type: ignore[attr-defined]
+    ):
+        out.pop()
+    return out
+
+
+def _known_params(model: type[RemoteModel]) -> list[str]:
+    opts = model._meta
+    known: list[str] = []
+    for name, lookups in (opts.filter_fields or {}).items():
+        resolved = _resolve(model, name, by_name=True)
+        wire = "__".join(f.source for f in resolved) if resolved else name
+        known += sorted(wire if lookup == "exact" else f"{wire}__{lookup}" for lookup in lookups)
+    known += list(opts.exclude_filters.values())
+    return known
+
+
+def _python(f: Field, raw: Any) -> Any:
+    """A stored wire value as Python (a foreign key: its pk), for comparing and sorting."""
+    if raw is None:
+        return None
+    try:
+        return f.to_python(raw)
+    except Exception:
+        return raw
+
+
+def _item_field(f: Field) -> Field:
+    internal = f.get_internal_type()
+    if internal in ("ForeignKey", "ManyToManyField"):
+        return f.target_field  # type: ignore[attr-defined,no-any-return]
+    if internal == "ListField" and getattr(f, "child", None) is not None:
+        return f.child  # type: ignore[attr-defined,no-any-return]
+    return f
+
+
+def _decode(f: Field, lookup: str, raw: str, param: str) -> Any:
+    """A filter parameter's value as Python, as django-filter reads it; 400 when invalid."""
+    from django.core.exceptions import ValidationError
+
+    item = _item_field(f)
+
+    def one(text: str) -> Any:
+        if item.get_internal_type() == "BooleanField":
+            lowered = text.lower()
+            if lowered in _TRUE or lowered in _FALSE:
+                return lowered in _TRUE
+            raise _Reply(400, {param: ["Enter true or false."]})
+        try:
+            return item.to_python(text)
+        except (ValidationError, ValueError, TypeError, ArithmeticError) as exc:
+            messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+            raise _Reply(400, {param: list(messages) or ["Enter a valid value."]}) from None
+
+    if lookup == "isnull":
+        lowered = raw.lower()
+        if lowered not in _TRUE | _FALSE:
+            raise _Reply(400, {param: ["Enter true or false."]})
+        return lowered in _TRUE
+    if lookup in ("in", "range"):
+        parts = raw.split(",")
+        if lookup == "range" and len(parts) != 2:
+            raise _Reply(400, {param: ["Enter two values separated by a comma."]})
+        return [one(p) for p in parts]
+    if lookup in ("year", "month", "day", "week_day", "quarter", "hour", "minute"):
+        try:
+            return int(raw)
+        except ValueError:
+            raise _Reply(400, {param: ["Enter a whole number."]}) from None
+    if lookup == "date":
+        try:
+            return datetime.date.fromisoformat(raw)
+        except ValueError:
+            raise _Reply(400, {param: ["Enter a valid date."]}) from None
+    if lookup in (
+        "iexact",
+        "contains",
+        "icontains",
+        "startswith",
+        "istartswith",
+        "endswith",
+        "iendswith",
+        "regex",
+        "iregex",
+    ):
+        return raw
+    return one(raw)
+
+
+def _matcher(lookup: str, value: Any) -> Callable[[Any], bool]:
+    """The test of one Python value (a list: any of its items) against a lookup."""
+
+    def scalar(v: Any) -> bool:
+        if lookup == "isnull":
+            return bool((v is None or v == []) == value)
+        if v is None:
+            return False
+        if lookup == "exact":
+            return bool(v == value)
+        if lookup == "in":
+            return v in value
+        if lookup == "range":
+            return bool(value[0] <= v <= value[1])
+        if lookup in ("gt", "gte", "lt", "lte"):
+            try:
+                return bool(
+                    {"gt": v > value, "gte": v >= value, "lt": v < value, "lte": v <= value}[lookup]
+                )
+            except TypeError:
+                return False
+        text = str(v)
+        if lookup == "iexact":
+            return bool(text.lower() == value.lower())
+        if lookup in ("contains", "startswith", "endswith"):
+            return bool(getattr(text, {"contains": "__contains__"}.get(lookup, lookup))(value))
+        if lookup in ("icontains", "istartswith", "iendswith"):
+            method = {"icontains": "__contains__"}.get(lookup, lookup[1:])
+            return bool(getattr(text.lower(), method)(value.lower()))
+        if lookup in ("regex", "iregex"):
+            return re.search(value, text, re.IGNORECASE if lookup == "iregex" else 0) is not None
+        return bool(_date_part(lookup, v) == value)
+
+    def test(v: Any) -> bool:
+        if isinstance(v, list):
+            if lookup == "isnull":
+                return scalar(v)
+            return any(scalar(item) for item in v)
+        return scalar(v)
+
+    return test
+
+
+def _date_part(lookup: str, v: Any) -> Any:
+    if not isinstance(v, datetime.date):
+        return None
+    if lookup == "date":
+        return v.date() if isinstance(v, datetime.datetime) else v
+    if lookup == "week_day":
+        return v.isoweekday() % 7 + 1
+    if lookup == "quarter":
+        return (v.month - 1) // 3 + 1
+    return getattr(v, lookup, None)
+
+
+def _row_key(f: Field) -> Callable[[dict[str, Any]], tuple[int, Any]]:
+    def key(row: dict[str, Any]) -> tuple[int, Any]:
+        return _sort_key(_python(f, row.get(f.source)))
+
+    return key
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    if value is None:
+        return (0, 0)
+    if isinstance(value, list):
+        return (1, str(value))
+    return (1, value)
+
+
+# --- pages ----------------------------------------------------------------------------
+
+
+def _paging_params(style: Any) -> set[str]:
+    return {"page", "limit", "offset", "cursor", style.size_param}
+
+
+def _positive(text: str | None, default: int, *, strict: bool = True) -> int:
+    """DRF's ``_positive_int``: an int > 0 (>= 0 unless ``strict``), else ``default``."""
+    if text is None:
+        return default
+    try:
+        number = int(text)
+    except ValueError:
+        return default
+    if number < 0 or (strict and number == 0):
+        return default
+    return number
+
+
+def _replace(url: httpx.URL, **changes: str | None) -> str:
+    """DRF's ``replace_query_param`` / ``remove_query_param``: sorted, the others kept."""
+    scheme, netloc, path, query, fragment = urlsplit(str(url))
+    values = parse_qs(query, keep_blank_values=True)
+    for key, value in changes.items():
+        if value is None:
+            values.pop(key, None)
+        else:
+            values[key] = [value]
+    return urlunsplit(
+        (scheme, netloc, path, urlencode(sorted(values.items()), doseq=True), fragment)
+    )
+
+
+def _paginate(
+    style: Any, rows: list[dict[str, Any]], request: httpx.Request, params: Mapping[str, list[str]]
+) -> tuple[Any, dict[str, str]]:
+    from django_api_orm.pagination.styles import Cursor, LimitOffset, LinkHeader, NoPagination
+
+    def get(name: str) -> str | None:
+        values = params.get(name)
+        return values[-1] if values else None
+
+    url = request.url
+    count = len(rows)
+    rows = [dict(r) for r in rows]
+    if isinstance(style, NoPagination):
+        return rows, {}
+    if isinstance(style, LimitOffset):
+        limit = _positive(get("limit"), style.page_size)
+        offset = _positive(get("offset"), 0, strict=False)
+        next_url = (
+            None
+            if offset + limit >= count
+            else _replace(url, limit=str(limit), offset=str(offset + limit))
+        )
+        if offset <= 0:
+            previous = None
+        elif offset - limit <= 0:
+            previous = _replace(url, limit=str(limit), offset=None)
+        else:
+            previous = _replace(url, limit=str(limit), offset=str(offset - limit))
+        page = {
+            "count": count,
+            "next": next_url,
+            "previous": previous,
+            "results": rows[offset : offset + limit],
+        }
+        return page, {}
+    size = _positive(get(style.size_param), style.page_size)
+    if isinstance(style, Cursor):
+        offset = 0
+        cursor = get("cursor")
+        if cursor:
+            try:
+                decoded = base64.urlsafe_b64decode(cursor.encode()).decode()
+                offset = int(parse_qs(decoded)["o"][0])
+            except (ValueError, KeyError, IndexError, binascii.Error, UnicodeDecodeError):
+                raise _Reply(404, {"detail": "Invalid cursor"}) from None
+
+        def at(position: int) -> str:
+            token = base64.urlsafe_b64encode(f"o={position}".encode()).decode()
+            return _replace(url, cursor=token)
+
+        next_url = at(offset + size) if offset + size < count else None
+        previous = (
+            (at(max(offset - size, 0)) if offset - size > 0 else _replace(url, cursor=None))
+            if offset > 0
+            else None
+        )
+        return {"next": next_url, "previous": previous, "results": rows[offset : offset + size]}, {}
+    # page_number and link_header: page N of `size` rows.
+    pages = max(1, -(-count // size))
+    text = get("page") or "1"
+    number = pages if text == "last" else _positive(text, 0)
+    if number < 1 or number > pages:
+        raise _Reply(404, {"detail": "Invalid page."})
+    start = (number - 1) * size
+    chunk = rows[start : start + size]
+    next_url = _replace(url, page=str(number + 1)) if number < pages else None
+    if number <= 1:
+        previous = None
+    elif number == 2:
+        previous = _replace(url, page=None)
+    else:
+        previous = _replace(url, page=str(number - 1))
+    if isinstance(style, LinkHeader):
+        links = [f'<{u}>; rel="{rel}"' for rel, u in (("prev", previous), ("next", next_url)) if u]
+        headers = {"X-Total-Count": str(count)}
+        if links:
+            headers["Link"] = ", ".join(links)
+        return chunk, headers
+    return {"count": count, "next": next_url, "previous": previous, "results": chunk}, {}
