@@ -148,3 +148,187 @@ async def test_routes(fake: FakeService) -> None:
         await client.post("books/1/", {"title": "x"})
     assert caught.value.status_code == 405
 
+
+
+async def test_page_number_pages(fake: FakeService) -> None:
+    """DRF's page-number pages: count, next and previous as DRF writes them."""
+    for n in range(1, 8):
+        fake.add(Book, title=f"Book {n}", price=D(n))
+    client = services["default"]
+    page = (await client.get("books/", params={"page_size": "3", "page": "2"})).data
+    assert page["count"] == 7
+    assert [r["id"] for r in page["results"]] == [4, 5, 6]
+    assert page["next"] == "https://api.example.test/api/books/?page=3&page_size=3"
+    assert page["previous"] == "https://api.example.test/api/books/?page_size=3"
+    with pytest.raises(NotFoundError) as caught:
+        await client.get("books/", params={"page_size": "3", "page": "4"})
+    assert caught.value.body == {"detail": "Invalid page."}
+    with override_settings(
+        API_ORM_SERVICES={
+            **settings.API_ORM_SERVICES,
+            "default": {
+                **settings.API_ORM_SERVICES["default"],
+                "PAGINATION": {"PAGE_SIZE": 2},
+            },
+        }
+    ), FakeService() as small:
+        for n in range(1, 8):
+            small.add(Book, title=f"Book {n}", price=D(n))
+        with CaptureRequestsContext() as captured:
+            titles = [b.title async for b in Book.objects.order_by("-price")]
+            assert await Book.objects.acount() == 7
+            assert [b.pk async for b in Book.objects.order_by("id")[3:5]] == [4, 5]
+        assert titles == [f"Book {n}" for n in range(7, 0, -1)]
+        assert sum(1 for r in captured if "page=" in r.url) >= 3  # several pages walked
+
+
+async def test_limit_offset_pages(fake: FakeService) -> None:
+    for n in range(1, 8):
+        fake.add(Review, text=f"Review {n}", stars=n % 5)
+    client = services["default"]
+    page = (await client.get("reviews/", params={"limit": "3", "offset": "3"})).data
+    assert page["count"] == 7
+    assert [r["id"] for r in page["results"]] == [4, 5, 6]
+    assert page["next"] == "https://api.example.test/api/reviews/?limit=3&offset=6"
+    assert page["previous"] == "https://api.example.test/api/reviews/?limit=3"
+    assert [r.pk async for r in Review.objects.order_by("-id")] == list(range(7, 0, -1))
+    assert [r.pk async for r in Review.objects.order_by("id")[2:4]] == [3, 4]
+    assert await Review.objects.acount() == 7
+
+
+async def test_cursor_pages(fake: FakeService) -> None:
+    """Cursor pages have no count: iterating follows next, page by page (PAGE_SIZE 2)."""
+    for n in range(1, 6):
+        fake.add(Event, name=f"Event {n}")
+    page = (await services["default"].get("events/")).data
+    assert set(page) == {"next", "previous", "results"}
+    assert [r["id"] for r in page["results"]] == [1, 2]
+    with CaptureRequestsContext() as captured:
+        names = [e.name async for e in Event.objects.all()]
+    assert names == [f"Event {n}" for n in range(1, 6)]
+    assert len(captured) == 3
+    assert await Event.objects.acount() == 5
+    with pytest.raises(NotFoundError):
+        await services["default"].get("events/", params={"cursor": "nonsense!"})
+
+
+async def test_bare_list_and_string_pks(fake: FakeService) -> None:
+    """STYLE none: the list is a bare array; a string pk is given, not assigned."""
+    fake.add(Country, code="NG", name="Nigeria")
+    fake.add(Country, code="FR", name="France")
+    data = (await services["default"].get("countries/")).data
+    assert data == [{"code": "FR", "name": "France"}, {"code": "NG", "name": "Nigeria"}]
+    assert [c.name async for c in Country.objects.all()] == ["France", "Nigeria"]
+    tag = await Tag.objects.acreate(slug="sf", label="Science fiction")
+    assert (await Tag.objects.aget(pk="sf")).label == "Science fiction"
+    with pytest.raises(BadRequestError) as caught:
+        await Tag.objects.acreate(slug="sf", label="Again")
+    assert "slug" in caught.value.message_dict
+    assert tag.pk == "sf"
+
+
+async def test_write_errors_are_drf_shaped(fake: FakeService) -> None:
+    """A missing required field, a bad value and an unknown foreign key answer 400."""
+    client = services["default"]
+    with pytest.raises(BadRequestError) as caught:
+        await client.post("books/", {"title": "No price"})
+    assert caught.value.body == {"price": ["This field is required."]}
+    with pytest.raises(BadRequestError) as caught:
+        await Book.objects.acreate(title="Ghost", price=D("1"), author_id=99)
+    assert caught.value.message_dict == {"author": ['Invalid pk "99" - object does not exist.']}
+    with pytest.raises(BadRequestError) as caught:
+        await client.post("books/", {"title": "x", "price": "cheap"})
+    assert "price" in caught.value.message_dict
+    # Read-only fields in a body are ignored, as DRF does.
+    row = (await client.post("books/", {"title": "x", "price": "1", "id": 50, "created_at": None})).data
+    assert row["id"] == 1
+    assert row["created_at"] is not None
+
+
+async def test_add_with_a_foreign_key(fake: FakeService) -> None:
+    """add() converts a related instance as the library sends it, and returns the stored row."""
+    author_row = fake.add(Author, name="Chinua Achebe")
+    assert author_row == {"id": 1, "name": "Chinua Achebe"}
+    author = await Author.objects.aget(pk=author_row["id"])
+    row = fake.add(
+        Book,
+        title="Things Fall Apart",
+        price=D("11.5"),
+        author=author,
+        tags=["classic"],
+        published=datetime.date(1958, 6, 17),
+    )
+    assert row["author"] == 1
+    assert row["price"] == "11.50"
+    assert row["published"] == "1958-06-17"
+    assert row["tags"] == ["classic"]
+    assert row == fake.records(Book)[0]
+    book = await Book.objects.select_related("author").aget(pk=row["id"])
+    assert book.author.name == "Chinua Achebe"
+    # A pk given to add() is kept, and the next one assigned follows it.
+    assert fake.add(Author, id=10, name="Wole Soyinka")["id"] == 10
+    assert (await Author.objects.acreate(name="Ngugi")).pk == 11
+    with pytest.raises(ValueError, match="Invalid pk"):
+        fake.add(Book, title="Orphan", price=D("1"), author_id=404)
+
+
+async def test_fail_then_recover(fake: FakeService) -> None:
+    """fail() answers the next requests of a model with a status; retries then see it."""
+    fake.add(Author, name="Toni Morrison")
+    fake.fail(Author, status=503, times=1)
+    with pytest.raises(ServerError) as caught:
+        await Author.objects.aget(pk=1)
+    assert caught.value.status_code == 503
+    assert (await Author.objects.aget(pk=1)).name == "Toni Morrison"
+    # Other models are not affected.
+    fake.fail(Author, status=500, times=2)
+    assert await Book.objects.acount() == 0
+    services_setting = {
+        **settings.API_ORM_SERVICES,
+        "default": {**settings.API_ORM_SERVICES["default"], "MAX_RETRIES": 2},
+    }
+    with override_settings(API_ORM_SERVICES=services_setting), FakeService() as retrying:
+        retrying.add(Author, name="James Baldwin")
+        retrying.fail(Author, status=503, times=2)
+        with CaptureRequestsContext() as captured:
+            assert (await Author.objects.aget(pk=1)).name == "James Baldwin"
+        assert captured[0].attempts == 3
+        assert captured[0].status_code == 200
+        retrying.fail(Author, exception=httpx.ConnectError, times=3)
+        with pytest.raises(ConnectionError):
+            await Author.objects.aget(pk=1)
+
+
+async def test_settings_are_restored_and_other_keys_kept() -> None:
+    before = settings.API_ORM_SERVICES
+    async with FakeService() as fake:
+        entry = settings.API_ORM_SERVICES["default"]
+        assert entry["TRANSPORT"] is not None
+        assert entry["AUTH_TOKEN"] == before["default"]["AUTH_TOKEN"]
+        assert settings.API_ORM_SERVICES["provider"] == before["provider"]
+        fake.add(Author, name="Someone")
+        assert await Author.objects.acount() == 1
+        request = fake.requests[-1]
+        assert request.headers["Authorization"] == "Bearer s3cret-token-value"
+    assert settings.API_ORM_SERVICES == before
+    assert "TRANSPORT" not in settings.API_ORM_SERVICES["default"]
+
+
+@FakeService()
+async def test_as_a_decorator() -> None:
+    await Author.objects.acreate(name="Decorated")
+    assert await Author.objects.acount() == 1
+
+
+def test_a_dialect_it_does_not_speak_is_refused() -> None:
+    services_setting = {
+        **settings.API_ORM_SERVICES,
+        "default": {
+            **settings.API_ORM_SERVICES["default"],
+            "DIALECT": "django_api_orm.dialects.netbox.NetBoxDialect",
+        },
+    }
+    with override_settings(API_ORM_SERVICES=services_setting):
+        with pytest.raises(NotSupportedError, match="NetBoxDialect"):
+            FakeService().start()
+        assert "TRANSPORT" not in settings.API_ORM_SERVICES["default"]
