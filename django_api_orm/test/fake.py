@@ -38,7 +38,7 @@ import inspect
 import json
 import re
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -111,14 +111,29 @@ class _Fault:
 
 @dataclass
 class _Route:
-    """One model's endpoint: its pattern, its rows (wire dicts keyed by the pk's text)."""
+    """One endpoint: its models, patterns and rows (wire dicts keyed by the pk's text).
 
-    model: type[RemoteModel]
+    Several models may be declared over one endpoint (one resource): the rows are
+    shared; a filter or an ordering is accepted when one of them declares it, and a
+    write is read with the model whose fields its body names best. The first model
+    declared decides the pagination style.
+    """
+
+    models: list[type[RemoteModel]]
     list_pattern: re.Pattern[str]
     detail_pattern: re.Pattern[str]
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)
     next_pk: int = 1
     faults: list[_Fault] = field(default_factory=list)
+
+    @property
+    def model(self) -> type[RemoteModel]:
+        return self.models[0]
+
+    def writer(self, body: Mapping[str, Any]) -> type[RemoteModel]:
+        """The model whose fields ``body`` names most (the first one on a tie)."""
+        keys = set(body)
+        return max(self.models, key=lambda m: len(keys & {f.source for f in m._meta.fields}))
 
 
 def _patterns(endpoint: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
@@ -156,10 +171,19 @@ class FakeService:
     ``fake.fail(Book, status=503, times=1)`` makes the next requests to the
     model's endpoint fail; ``fake.records(Book)`` returns its rows;
     ``fake.requests`` lists the ``httpx.Request`` objects it answered.
+
+    ``models`` limits the models that define the provider, when other models over
+    the same endpoints declare other filters (a model that declares no
+    ``filter_fields`` accepts every filter on its endpoint); the targets of their
+    relations are served too.
     """
 
-    def __init__(self, alias: str = "default") -> None:
+    def __init__(
+        self, alias: str = "default", *, models: Iterable[type[RemoteModel]] | None = None
+    ) -> None:
         self.alias = alias
+        #: The models served (``None``: every model declared on the alias, at entry).
+        self.models = None if models is None else list(models)
         #: Every request answered (faults included), in order.
         self.requests: list[httpx.Request] = []
         self._lock = threading.RLock()
@@ -262,7 +286,7 @@ class FakeService:
         with self._lock:
             route = self._route(model)
             try:
-                return dict(self._create(route, body, parents={}, trusted=True))
+                return dict(self._create(route, body, parents={}, model=model, trusted=True))
             except _Reply as reply:
                 raise ValueError(f"{model.__name__} cannot be added: {reply.body}") from None
 
@@ -305,6 +329,14 @@ class FakeService:
     def _models(self) -> list[type[RemoteModel]]:
         from django_api_orm.models.registry import registered_models
 
+        if self.models is not None:
+            for model in self.models:
+                if model._meta.service != self.alias:
+                    raise ValueError(
+                        f"{model.__name__} is on the service {model._meta.service!r}, not "
+                        f"{self.alias!r}: this FakeService does not serve it."
+                    )
+            return list(self.models)
         return [
             m
             for m in registered_models()
@@ -321,8 +353,10 @@ class FakeService:
         route = self._routes.get(opts.endpoint)
         if route is None:
             list_pattern, detail_pattern = _patterns(opts.endpoint)
-            route = _Route(model, list_pattern, detail_pattern)
+            route = _Route([model], list_pattern, detail_pattern)
             self._routes[opts.endpoint] = route
+        elif model not in route.models:
+            route.models.append(model)
         return route
 
     def _check_dialect(self, dialect: Any) -> None:
@@ -475,11 +509,12 @@ class FakeService:
         partial: bool,
         trusted: bool,
         creating: bool,
+        model: type[RemoteModel],
     ) -> dict[str, Any]:
         """Return the wire values of ``body`` the provider keeps; raise 400 with DRF's errors."""
         from django.core.exceptions import ValidationError
 
-        opts = route.model._meta
+        opts = model._meta
         out: dict[str, Any] = {}
         errors: dict[str, list[str]] = {}
         for f in opts.fields:
@@ -533,12 +568,15 @@ class FakeService:
         body: Mapping[str, Any],
         parents: Mapping[str, str],
         *,
+        model: type[RemoteModel] | None = None,
         trusted: bool = False,
     ) -> dict[str, Any]:
-        opts = route.model._meta
+        if model is None:
+            model = route.writer(body)
+        opts = model._meta
         for name, value in parents.items():
             body = {**body, opts.get_field(name).source: value}
-        row = self._clean(route, body, partial=False, trusted=trusted, creating=True)
+        row = self._clean(route, body, partial=False, trusted=trusted, creating=True, model=model)
         for f in opts.fields:
             if f.source in row or f is opts.pk:
                 continue
@@ -573,7 +611,10 @@ class FakeService:
     def _update(
         self, route: _Route, row: dict[str, Any], body: Mapping[str, Any], *, partial: bool
     ) -> dict[str, Any]:
-        changes = self._clean(route, body, partial=partial, trusted=False, creating=False)
+        model = route.writer(body)
+        changes = self._clean(
+            route, body, partial=partial, trusted=False, creating=False, model=model
+        )
         pk_source = route.model._meta.pk.source
         changes.pop(pk_source, None)  # a pk is not changed by an update
         row.update(changes)
@@ -610,23 +651,17 @@ class FakeService:
         return _paginate(style, rows, request, params)
 
     def _ordering(self, route: _Route, value: str) -> list[str]:
-        opts = route.model._meta
-        allowed = opts.ordering_fields
         out = []
         for term in (t.strip() for t in value.split(",")):
             if not term:
                 continue
             name = term.removeprefix("-")
-            f = _field_by_source(route.model, name)
-            ok = f is not None and (
-                name in allowed or f.name in allowed
-                if allowed is not None
-                else f.get_internal_type()
-                not in ("ListField", "DictField", "JSONField", "ManyToManyField")
-            )
-            if not ok:
+            if not any(_orders_on(model, name) for model in route.models):
+                declared = [m._meta.ordering_fields for m in route.models]
                 choices = (
-                    ", ".join(sorted(allowed)) if allowed is not None else "the model's fields"
+                    ", ".join(sorted(set().union(*declared)))  # type: ignore[arg-type]
+                    if all(d is not None for d in declared)
+                    else "the model's fields"
                 )
                 raise _Reply(
                     400, {"ordering": [f"Invalid ordering field '{name}'. Choices are: {choices}."]}
@@ -637,20 +672,39 @@ class FakeService:
     def _sorted(
         self, route: _Route, rows: list[dict[str, Any]], ordering: list[str]
     ) -> list[dict[str, Any]]:
-        opts = route.model._meta
-        pk = opts.pk
+        pk = route.model._meta.pk
         terms = [*ordering, pk.source]
         for term in reversed(terms):
             name = term.removeprefix("-")
-            f = _field_by_source(route.model, name) or pk
+            f = next(
+                (found for m in route.models if (found := _field_by_source(m, name)) is not None),
+                pk,
+            )
             rows = sorted(rows, key=_row_key(f), reverse=term.startswith("-"))
         return rows
 
     def _filter(self, route: _Route, param: str, raw: str) -> Callable[[dict[str, Any]], bool]:
         """Return the test of one filter parameter; raise 400 for one the provider lacks."""
+        for model in route.models:
+            test = self._model_filter(model, param, raw)
+            if test is not None:
+                return test
+        known = sorted({p for m in route.models for p in _known_params(m)})
+        raise _Reply(
+            400,
+            {
+                param: [
+                    f"Unknown filter. This endpoint filters on: {', '.join(known) or 'nothing'}."
+                ]
+            },
+        )
+
+    def _model_filter(
+        self, model: type[RemoteModel], param: str, raw: str
+    ) -> Callable[[dict[str, Any]], bool] | None:
+        """The test of one filter parameter as ``model`` declares it, or ``None``."""
         from django_api_orm.models.lookups import LOOKUPS
 
-        model = route.model
         opts = model._meta
         negated = False
         names_key = None
@@ -676,16 +730,7 @@ class FakeService:
             or (len(resolved) == 1 and resolved[0] is opts.pk and lookup in declared.get("pk", ()))
         )
         if not allowed or resolved is None:
-            known = _known_params(model)
-            raise _Reply(
-                400,
-                {
-                    param: [
-                        "Unknown filter. This endpoint filters on: "
-                        f"{', '.join(known) or 'nothing'}."
-                    ]
-                },
-            )
+            return None
         last_field = resolved[-1]
         value = _decode(last_field, lookup, raw, param)
         match = _matcher(lookup, value)
@@ -720,6 +765,17 @@ class FakeService:
 
 
 # --- helpers ------------------------------------------------------------------------
+
+
+def _orders_on(model: type[RemoteModel], name: str) -> bool:
+    """Whether ``model``'s ``Meta.ordering_fields`` (every plain field if unset) has ``name``."""
+    f = _field_by_source(model, name)
+    if f is None:
+        return False
+    allowed = model._meta.ordering_fields
+    if allowed is not None:
+        return name in allowed or f.name in allowed
+    return f.get_internal_type() not in ("ListField", "DictField", "JSONField", "ManyToManyField")
 
 
 def _field_by_source(model: type[RemoteModel], source: str) -> Field | None:

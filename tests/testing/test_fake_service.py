@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -20,14 +21,20 @@ from django_api_orm import (
     services,
 )
 from django_api_orm.test import CaptureRequestsContext, FakeService
+from example_project.storefront.models import Book as StorefrontBook
 from tests.testapp.models import Author, Book, Country, Event, Review, Tag
 
 D = decimal.Decimal
 
 
+#: The test app's models define the fake provider (other test modules declare models over
+#: the same endpoints with other filters).
+MODELS = [Author, Book, Tag, Review, Event, Country]
+
+
 @pytest.fixture
-def fake() -> FakeService:
-    with FakeService() as running:
+def fake() -> Iterator[FakeService]:
+    with FakeService(models=MODELS) as running:
         yield running
 
 
@@ -121,6 +128,11 @@ async def test_unknown_filter_is_a_400(fake: FakeService) -> None:
     with pytest.raises(BadRequestError) as caught:
         await client.get("books/", params={"price__gt": "3"})
     assert "price__lt" in caught.value.body["price__gt"][0]
+    # A model over the same endpoint that declares the lookup makes the fake accept it.
+    with FakeService(models=[*MODELS, StorefrontBook]) as wider:
+        wider.add(Book, title="x", price=D("5"))
+        answer = await services["default"].get("books/", params={"price__gt": "3"})
+        assert answer.data["count"] == 1
     # A bad value for a known filter.
     with pytest.raises(BadRequestError) as caught:
         await client.get("books/", params={"price__lt": "abc"})
@@ -128,9 +140,8 @@ async def test_unknown_filter_is_a_400(fake: FakeService) -> None:
     with pytest.raises(BadRequestError):
         await client.get("books/", params={"ordering": "author"})
     # The library itself refuses what Meta does not declare, before any request.
-    with CaptureRequestsContext() as captured:
-        with pytest.raises(NotSupportedError):
-            await Book.objects.filter(price__gt=3).acount()
+    with CaptureRequestsContext() as captured, pytest.raises(NotSupportedError):
+        await Book.objects.filter(price__gt=3).acount()
     assert len(captured) == 0
 
 
@@ -149,7 +160,6 @@ async def test_routes(fake: FakeService) -> None:
     assert caught.value.status_code == 405
 
 
-
 async def test_page_number_pages(fake: FakeService) -> None:
     """DRF's page-number pages: count, next and previous as DRF writes them."""
     for n in range(1, 8):
@@ -163,15 +173,18 @@ async def test_page_number_pages(fake: FakeService) -> None:
     with pytest.raises(NotFoundError) as caught:
         await client.get("books/", params={"page_size": "3", "page": "4"})
     assert caught.value.body == {"detail": "Invalid page."}
-    with override_settings(
-        API_ORM_SERVICES={
-            **settings.API_ORM_SERVICES,
-            "default": {
-                **settings.API_ORM_SERVICES["default"],
-                "PAGINATION": {"PAGE_SIZE": 2},
-            },
-        }
-    ), FakeService() as small:
+    with (
+        override_settings(
+            API_ORM_SERVICES={
+                **settings.API_ORM_SERVICES,
+                "default": {
+                    **settings.API_ORM_SERVICES["default"],
+                    "PAGINATION": {"PAGE_SIZE": 2},
+                },
+            }
+        ),
+        FakeService() as small,
+    ):
         for n in range(1, 8):
             small.add(Book, title=f"Book {n}", price=D(n))
         with CaptureRequestsContext() as captured:
@@ -240,7 +253,9 @@ async def test_write_errors_are_drf_shaped(fake: FakeService) -> None:
         await client.post("books/", {"title": "x", "price": "cheap"})
     assert "price" in caught.value.message_dict
     # Read-only fields in a body are ignored, as DRF does.
-    row = (await client.post("books/", {"title": "x", "price": "1", "id": 50, "created_at": None})).data
+    row = (
+        await client.post("books/", {"title": "x", "price": "1", "id": 50, "created_at": None})
+    ).data
     assert row["id"] == 1
     assert row["created_at"] is not None
 
@@ -287,7 +302,10 @@ async def test_fail_then_recover(fake: FakeService) -> None:
         **settings.API_ORM_SERVICES,
         "default": {**settings.API_ORM_SERVICES["default"], "MAX_RETRIES": 2},
     }
-    with override_settings(API_ORM_SERVICES=services_setting), FakeService() as retrying:
+    with (
+        override_settings(API_ORM_SERVICES=services_setting),
+        FakeService(models=MODELS) as retrying,
+    ):
         retrying.add(Author, name="James Baldwin")
         retrying.fail(Author, status=503, times=2)
         with CaptureRequestsContext() as captured:
@@ -301,7 +319,7 @@ async def test_fail_then_recover(fake: FakeService) -> None:
 
 async def test_settings_are_restored_and_other_keys_kept() -> None:
     before = settings.API_ORM_SERVICES
-    async with FakeService() as fake:
+    async with FakeService(models=MODELS) as fake:
         entry = settings.API_ORM_SERVICES["default"]
         assert entry["TRANSPORT"] is not None
         assert entry["AUTH_TOKEN"] == before["default"]["AUTH_TOKEN"]
@@ -310,14 +328,21 @@ async def test_settings_are_restored_and_other_keys_kept() -> None:
         assert await Author.objects.acount() == 1
         request = fake.requests[-1]
         assert request.headers["Authorization"] == "Bearer s3cret-token-value"
-    assert settings.API_ORM_SERVICES == before
+    assert before == settings.API_ORM_SERVICES
     assert "TRANSPORT" not in settings.API_ORM_SERVICES["default"]
 
 
-@FakeService()
+@FakeService(models=MODELS)
 async def test_as_a_decorator() -> None:
     await Author.objects.acreate(name="Decorated")
     assert await Author.objects.acount() == 1
+
+
+def test_models_of_another_alias_are_refused() -> None:
+    from tests.integration.remote_models import Book as ProviderBook
+
+    with pytest.raises(ValueError, match="'provider'"):
+        FakeService(models=[ProviderBook]).start()
 
 
 def test_a_dialect_it_does_not_speak_is_refused() -> None:
