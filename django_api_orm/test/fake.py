@@ -437,6 +437,7 @@ class FakeService:
             self._fault(route, request)
             if found is not None:
                 parents = {k: unquote(v) for k, v in found.groupdict().items()}
+                self._check_parents(route, parents)
                 if method == "GET":
                     return 200, *self._list(route, request, parents)
                 if method == "POST":
@@ -465,6 +466,15 @@ class FakeService:
                 return 204, None, {}
             raise _Reply(405, {"detail": f'Method "{method}" not allowed.'})
         raise _Reply(404, {"detail": "Not found."})
+
+    def _check_parents(self, route: _Route, parents: Mapping[str, str]) -> None:
+        """Answer 404 when a nested endpoint's parent (``authors/7/books/``) is not stored."""
+        for name, value in parents.items():
+            target = self._served(route.model._meta.get_field(name))
+            if target is not None and value not in target.rows:
+                raise _Reply(
+                    404, {"detail": f"No {target.model.__name__} matches the given query."}
+                )
 
     def _fault(self, route: _Route, request: httpx.Request) -> None:
         if not route.faults:
@@ -733,6 +743,20 @@ class FakeService:
             return None
         last_field = resolved[-1]
         value = _decode(last_field, lookup, raw, param)
+        target = self._served(last_field)
+        if target is not None and lookup in ("exact", "in"):
+            # django-filter's ModelChoiceFilter: a pk that names no row is invalid.
+            for pk in value if lookup == "in" else [value]:
+                if str(pk) not in target.rows:
+                    raise _Reply(
+                        400,
+                        {
+                            param: [
+                                "Select a valid choice. That choice is not one of the "
+                                "available choices."
+                            ]
+                        },
+                    )
         match = _matcher(lookup, value)
         fields = resolved
 
