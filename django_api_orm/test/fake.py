@@ -188,6 +188,8 @@ class FakeService:
         self.requests: list[httpx.Request] = []
         self._lock = threading.RLock()
         self._routes: dict[str, _Route] = {}  # by Meta.endpoint
+        #: Endpoints of models it cannot serve (their pagination style), and why.
+        self._unserved: dict[str, str] = {}
         self._transport = _Transport(self)
         self._override: override_settings | None = None
         self._base_path = ""
@@ -206,9 +208,18 @@ class FakeService:
         config = services.config(self.alias)
         self._check_dialect(services.dialect(self.alias))
         self._base_path = urlsplit(config.base_url).path
+        from django_api_orm.exceptions import NotSupportedError
+
         for model in self._models():
+            try:
+                self._style(model)
+            except NotSupportedError as error:
+                if self.models is not None:
+                    raise  # a model you named: refused now
+                # Another model of the alias: its endpoint answers 501 saying why.
+                self._unserved.setdefault(model._meta.endpoint or "", str(error))
+                continue
             self._route(model)
-            self._style(model)  # refuse an unsupported pagination style now
         entries = dict(settings.API_ORM_SERVICES)
         entries[self.alias] = {**entries[self.alias], "TRANSPORT": self._transport}
         self._override = override_settings(API_ORM_SERVICES=entries)
@@ -465,6 +476,10 @@ class FakeService:
                 del route.rows[pk]
                 return 204, None, {}
             raise _Reply(405, {"detail": f'Method "{method}" not allowed.'})
+        for endpoint, why in self._unserved.items():
+            list_pattern, detail_pattern = _patterns(endpoint)
+            if list_pattern.fullmatch(relative) or detail_pattern.fullmatch(relative):
+                raise _Reply(501, {"detail": why})
         raise _Reply(404, {"detail": "Not found."})
 
     def _check_parents(self, route: _Route, parents: Mapping[str, str]) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+import respx
 from django.conf import settings
 from django.test import override_settings
 
@@ -17,9 +18,12 @@ from django_api_orm import (
     HTTPStatusError,
     NotFoundError,
     NotSupportedError,
+    RemoteModel,
     ServerError,
+    fields,
     services,
 )
+from django_api_orm.pagination import PageNumber
 from django_api_orm.test import CaptureRequestsContext, FakeService
 from example_project.storefront.models import Book as StorefrontBook
 from tests.testapp.models import Author, Book, Country, Event, Review, Tag
@@ -357,3 +361,49 @@ def test_a_dialect_it_does_not_speak_is_refused() -> None:
         with pytest.raises(NotSupportedError, match="NetBoxDialect"):
             FakeService().start()
         assert "TRANSPORT" not in settings.API_ORM_SERVICES["default"]
+
+
+async def test_a_client_already_open_on_the_loop_is_replaced() -> None:
+    """The loop's cached client of the alias is not reused: the fake's config is picked up."""
+    before = services["default"]
+    with respx.mock(base_url="https://api.example.test/api/") as api:
+        route = api.get("authors/").respond(
+            json={"count": 5, "next": None, "previous": None, "results": []}
+        )
+        assert await Author.objects.acount() == 5
+        async with FakeService(models=MODELS):
+            inside = services["default"]
+            assert inside is not before
+            assert await Author.objects.acount() == 0  # answered by the fake, not respx
+        assert services["default"] is not inside
+        assert await Author.objects.acount() == 5
+    assert route.call_count == 2
+
+
+class Numbered(PageNumber):
+    """A pagination style of a project's own, named by its dotted path."""
+
+    name = "fake_service_test_numbered"
+
+
+class Odd(RemoteModel):
+    name = fields.CharField()
+
+    class Meta:
+        endpoint = "odd-pages/"
+        filter_fields: dict[str, list[str]] = {}
+        ordering_fields = ["id"]
+        pagination = {"STYLE": "tests.testing.test_fake_service.Numbered"}
+
+
+async def test_a_pagination_style_it_cannot_serve() -> None:
+    """Named in models=, refused on entry; otherwise its endpoint answers 501 saying why."""
+    with pytest.raises(NotSupportedError, match="Numbered"):
+        FakeService(models=[Odd]).start()
+    async with FakeService() as fake:
+        with pytest.raises(ServerError) as caught:
+            await Odd.objects.acount()
+        assert caught.value.status_code == 501
+        assert "pagination style" in caught.value.body["detail"]
+        fake.add(Author, name="Still served")
+        assert [a.name async for a in Author.objects.all()] == ["Still served"]
