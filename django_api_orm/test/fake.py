@@ -435,7 +435,7 @@ class FakeService:
         )
 
     def _dispatch(self, request: httpx.Request) -> tuple[int, Any, dict[str, str]]:
-        path = request.url.path
+        path = request.url.raw_path.decode("ascii").partition("?")[0]  # still encoded
         if not path.startswith(self._base_path):
             raise _Reply(404, {"detail": "Not found."})
         relative = path[len(self._base_path) :]
@@ -546,15 +546,12 @@ class FakeService:
             if f.read_only and not trusted:
                 continue
             if f.source not in body:
-                if partial or f.read_only or (f is opts.pk and not creating):
+                if partial or f.read_only or f is opts.pk:
                     continue
-                if f.has_default():
-                    out[f.source] = f.to_wire(f.get_default())
-                elif f.null or (f is opts.pk):
-                    if f is not opts.pk:
-                        out[f.source] = None
-                else:
+                if not f.has_default() and not f.null:
                     errors[f.source] = ["This field is required."]
+                elif creating:  # an update leaves a field it was not sent alone
+                    out[f.source] = f.to_wire(f.get_default()) if f.has_default() else None
                 continue
             raw = body[f.source]
             if raw is None:

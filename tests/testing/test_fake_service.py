@@ -242,6 +242,12 @@ async def test_bare_list_and_string_pks(fake: FakeService) -> None:
         await Tag.objects.acreate(slug="sf", label="Again")
     assert "slug" in caught.value.message_dict
     assert tag.pk == "sf"
+    # A pk is one percent-encoded path segment; the fake reads it back whole.
+    odd = await Tag.objects.acreate(slug="sci fi/fantasy?", label="Odd")
+    assert (await Tag.objects.aget(pk="sci fi/fantasy?")).label == "Odd"
+    assert "sci%20fi%2Ffantasy%3F" in str(fake.requests[-1].url)
+    await odd.adelete()
+    assert [t["slug"] for t in fake.records(Tag)] == ["sf"]
 
 
 async def test_write_errors_are_drf_shaped(fake: FakeService) -> None:
