@@ -24,14 +24,13 @@ provider would answer it, from each model's ``Meta``:
   DRF's ``{"field": ["message"]}``), a foreign key must name a stored row when its
   model is served by the same fake.
 
-Only the DRF dialect is spoken: entering with an alias whose ``DIALECT`` changes
+Reading a list request (filters, lookups, order) is ``_fake_query``'s; writing its
+pages, ``_fake_pages``'s. Only the DRF dialect is spoken: entering with an alias whose ``DIALECT`` changes
 how parameters, paths or bodies are spelled (NetBox's) raises ``NotSupportedError``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime
 import functools
 import inspect
@@ -42,9 +41,22 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
-from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
+
+from django_api_orm.test._fake_pages import paginate, paging_params
+from django_api_orm.test._fake_query import (
+    Reply,
+    decode,
+    field_by_source,
+    known_params,
+    matcher,
+    orders_on,
+    python_value,
+    resolve,
+    row_key,
+)
 
 if TYPE_CHECKING:
     from django.test.utils import override_settings
@@ -88,18 +100,6 @@ _WIRE_ATTRIBUTES = (
     "related_pk",
     "choice_value",
 )
-_TRUE = frozenset({"true", "1"})
-_FALSE = frozenset({"false", "0"})
-
-
-class _Reply(Exception):
-    """Raised inside the handler to answer at once."""
-
-    def __init__(self, status: int, body: Any = None, headers: Mapping[str, str] | None = None):
-        super().__init__(status)
-        self.status = status
-        self.body = body
-        self.headers = dict(headers or {})
 
 
 @dataclass
@@ -298,7 +298,7 @@ class FakeService:
             route = self._route(model)
             try:
                 return dict(self._create(route, body, parents={}, model=model, trusted=True))
-            except _Reply as reply:
+            except Reply as reply:
                 raise ValueError(f"{model.__name__} cannot be added: {reply.body}") from None
 
     def fail(
@@ -423,7 +423,7 @@ class FakeService:
             self.requests.append(request)
             try:
                 status, body, headers = self._dispatch(request)
-            except _Reply as reply:
+            except Reply as reply:
                 status, body, headers = reply.status, reply.body, reply.headers
         if body is None:
             return httpx.Response(status, headers=headers, stream=httpx.ByteStream(b""))
@@ -437,7 +437,7 @@ class FakeService:
     def _dispatch(self, request: httpx.Request) -> tuple[int, Any, dict[str, str]]:
         path = request.url.raw_path.decode("ascii").partition("?")[0]  # still encoded
         if not path.startswith(self._base_path):
-            raise _Reply(404, {"detail": "Not found."})
+            raise Reply(404, {"detail": "Not found."})
         relative = path[len(self._base_path) :]
         method = request.method
         for route in self._routes.values():
@@ -453,7 +453,7 @@ class FakeService:
                     return 200, *self._list(route, request, parents)
                 if method == "POST":
                     return 201, self._create(route, self._body(request), parents), {}
-                raise _Reply(405, {"detail": f'Method "{method}" not allowed.'})
+                raise Reply(405, {"detail": f'Method "{method}" not allowed.'})
             assert detail is not None
             groups = {k: unquote(v) for k, v in detail.groupdict().items()}
             pk = groups.pop("pk")
@@ -462,7 +462,7 @@ class FakeService:
                 str(row.get(route.model._meta.get_field(k).source)) != v for k, v in groups.items()
             )
             if missing and method in ("GET", "PUT", "PATCH", "DELETE"):
-                raise _Reply(404, {"detail": f"No {route.model.__name__} matches the given query."})
+                raise Reply(404, {"detail": f"No {route.model.__name__} matches the given query."})
             if method == "GET":
                 return 200, dict(row or {}), {}
             if method in ("PUT", "PATCH"):
@@ -475,21 +475,19 @@ class FakeService:
             if method == "DELETE":
                 del route.rows[pk]
                 return 204, None, {}
-            raise _Reply(405, {"detail": f'Method "{method}" not allowed.'})
+            raise Reply(405, {"detail": f'Method "{method}" not allowed.'})
         for endpoint, why in self._unserved.items():
             list_pattern, detail_pattern = _patterns(endpoint)
             if list_pattern.fullmatch(relative) or detail_pattern.fullmatch(relative):
-                raise _Reply(501, {"detail": why})
-        raise _Reply(404, {"detail": "Not found."})
+                raise Reply(501, {"detail": why})
+        raise Reply(404, {"detail": "Not found."})
 
     def _check_parents(self, route: _Route, parents: Mapping[str, str]) -> None:
         """Answer 404 when a nested endpoint's parent (``authors/7/books/``) is not stored."""
         for name, value in parents.items():
             target = self._served(route.model._meta.get_field(name))
             if target is not None and value not in target.rows:
-                raise _Reply(
-                    404, {"detail": f"No {target.model.__name__} matches the given query."}
-                )
+                raise Reply(404, {"detail": f"No {target.model.__name__} matches the given query."})
 
     def _fault(self, route: _Route, request: httpx.Request) -> None:
         if not route.faults:
@@ -505,16 +503,16 @@ class FakeService:
                     raise error("FakeService.fail()", request=request)
                 raise error("FakeService.fail()")
             raise error
-        raise _Reply(fault.status, {"detail": f"FakeService.fail(): answered {fault.status}."})
+        raise Reply(fault.status, {"detail": f"FakeService.fail(): answered {fault.status}."})
 
     @staticmethod
     def _body(request: httpx.Request) -> dict[str, Any]:
         try:
             data = json.loads(request.content or b"null")
         except ValueError:
-            raise _Reply(400, {"detail": "JSON parse error."}) from None
+            raise Reply(400, {"detail": "JSON parse error."}) from None
         if not isinstance(data, dict):
-            raise _Reply(
+            raise Reply(
                 400,
                 {
                     "non_field_errors": [
@@ -572,7 +570,7 @@ class FakeService:
                     if str(pk) not in target.rows:
                         errors[f.source] = [f'Invalid pk "{pk}" - object does not exist.']
         if errors:
-            raise _Reply(400, errors)
+            raise Reply(400, errors)
         return out
 
     def _served(self, f: Field) -> _Route | None:
@@ -615,13 +613,13 @@ class FakeService:
         pk = row.get(pk_source)
         if pk is None:
             if opts.pk.get_internal_type() != "IntegerField" and not opts.pk.read_only:
-                raise _Reply(400, {pk_source: ["This field is required."]})
+                raise Reply(400, {pk_source: ["This field is required."]})
             while str(route.next_pk) in route.rows:
                 route.next_pk += 1
             pk = route.next_pk
             row[pk_source] = pk
         if str(pk) in route.rows:
-            raise _Reply(
+            raise Reply(
                 400, {pk_source: [f"{route.model.__name__} with this {pk_source} already exists."]}
             )
         if isinstance(pk, int) and pk >= route.next_pk:
@@ -650,7 +648,7 @@ class FakeService:
         opts = route.model._meta
         style = self._style(route.model)
         params = parse_qs(request.url.query.decode(), keep_blank_values=True)
-        paging = _paging_params(style)
+        paging = paging_params(style)
         ordering: list[str] = []
         tests: list[Callable[[dict[str, Any]], bool]] = []
         for name, values in params.items():
@@ -670,7 +668,7 @@ class FakeService:
             and all(test(row) for test in tests)
         ]
         rows = self._sorted(route, rows, ordering)
-        return _paginate(style, rows, request, params)
+        return paginate(style, rows, request, params)
 
     def _ordering(self, route: _Route, value: str) -> list[str]:
         out = []
@@ -678,14 +676,14 @@ class FakeService:
             if not term:
                 continue
             name = term.removeprefix("-")
-            if not any(_orders_on(model, name) for model in route.models):
+            if not any(orders_on(model, name) for model in route.models):
                 declared = [m._meta.ordering_fields for m in route.models]
                 choices = (
                     ", ".join(sorted(set().union(*declared)))  # type: ignore[arg-type]
                     if all(d is not None for d in declared)
                     else "the model's fields"
                 )
-                raise _Reply(
+                raise Reply(
                     400, {"ordering": [f"Invalid ordering field '{name}'. Choices are: {choices}."]}
                 )
             out.append(term)
@@ -699,10 +697,10 @@ class FakeService:
         for term in reversed(terms):
             name = term.removeprefix("-")
             f = next(
-                (found for m in route.models if (found := _field_by_source(m, name)) is not None),
+                (found for m in route.models if (found := field_by_source(m, name)) is not None),
                 pk,
             )
-            rows = sorted(rows, key=_row_key(f), reverse=term.startswith("-"))
+            rows = sorted(rows, key=row_key(f), reverse=term.startswith("-"))
         return rows
 
     def _filter(self, route: _Route, param: str, raw: str) -> Callable[[dict[str, Any]], bool]:
@@ -711,8 +709,8 @@ class FakeService:
             test = self._model_filter(model, param, raw)
             if test is not None:
                 return test
-        known = sorted({p for m in route.models for p in _known_params(m)})
-        raise _Reply(
+        known = sorted({p for m in route.models for p in known_params(m)})
+        raise Reply(
             400,
             {
                 param: [
@@ -742,7 +740,7 @@ class FakeService:
             path, sep, last = names_key.rpartition("__")
             lookup = last if sep and last in LOOKUPS else "exact"
             wire_path = path if sep and last in LOOKUPS else names_key
-        resolved = _resolve(model, wire_path, by_name=names_key is not None)
+        resolved = resolve(model, wire_path, by_name=names_key is not None)
         declared = opts.filter_fields
         names = None if resolved is None else "__".join(f.name for f in resolved)
         allowed = resolved is not None and (
@@ -754,13 +752,13 @@ class FakeService:
         if not allowed or resolved is None:
             return None
         last_field = resolved[-1]
-        value = _decode(last_field, lookup, raw, param)
+        value = decode(last_field, lookup, raw, param)
         target = self._served(last_field)
         if target is not None and lookup in ("exact", "in"):
             # django-filter's ModelChoiceFilter: a pk that names no row is invalid.
             for pk in value if lookup == "in" else [value]:
                 if str(pk) not in target.rows:
-                    raise _Reply(
+                    raise Reply(
                         400,
                         {
                             param: [
@@ -769,7 +767,7 @@ class FakeService:
                             ]
                         },
                     )
-        match = _matcher(lookup, value)
+        match = matcher(lookup, value)
         fields = resolved
 
         def test(row: dict[str, Any]) -> bool:
@@ -788,7 +786,7 @@ class FakeService:
             for item in current:
                 raw = item.get(f.source) if isinstance(item, dict) else None
                 if last:
-                    found.append(_python(f, raw))
+                    found.append(python_value(f, raw))
                     continue
                 target = self._served(f)
                 if target is None or raw is None:
@@ -798,320 +796,3 @@ class FakeService:
                 found.append(related)
             current = found
         return current
-
-
-# --- helpers ------------------------------------------------------------------------
-
-
-def _orders_on(model: type[RemoteModel], name: str) -> bool:
-    """Whether ``model``'s ``Meta.ordering_fields`` (every plain field if unset) has ``name``."""
-    f = _field_by_source(model, name)
-    if f is None:
-        return False
-    allowed = model._meta.ordering_fields
-    if allowed is not None:
-        return name in allowed or f.name in allowed
-    return f.get_internal_type() not in ("ListField", "DictField", "JSONField", "ManyToManyField")
-
-
-def _field_by_source(model: type[RemoteModel], source: str) -> Field | None:
-    for f in model._meta.fields:
-        if f.source == source or f.name == source:
-            return f
-    if source == "pk":
-        return model._meta.pk
-    return None
-
-
-def _resolve(model: type[RemoteModel], path: str, *, by_name: bool) -> list[Field] | None:
-    """The fields a ``__``-joined wire path (or, ``by_name``, field-name path) walks."""
-    out: list[Field] = []
-    current: Any = model
-    for part in path.split("__"):
-        if current is None:
-            return None
-        f = (
-            current._meta.get_field(part)
-            if by_name and part in {*current._meta.field_names, "pk"}
-            else _field_by_source(current, part)
-        )
-        if f is None:
-            return None
-        out.append(f)
-        current = getattr(f, "to", None) if f.get_internal_type() == "ForeignKey" else None
-    # author__id: the foreign key's own pk.
-    if (
-        len(out) >= 2
-        and out[-2].get_internal_type() == "ForeignKey"
-        and out[-1] is out[-2].to._meta.pk  # type: ignore[attr-defined]
-    ):
-        out.pop()
-    return out
-
-
-def _known_params(model: type[RemoteModel]) -> list[str]:
-    opts = model._meta
-    known: list[str] = []
-    for name, lookups in (opts.filter_fields or {}).items():
-        resolved = _resolve(model, name, by_name=True)
-        wire = "__".join(f.source for f in resolved) if resolved else name
-        known += sorted(wire if lookup == "exact" else f"{wire}__{lookup}" for lookup in lookups)
-    known += list(opts.exclude_filters.values())
-    return known
-
-
-def _python(f: Field, raw: Any) -> Any:
-    """A stored wire value as Python (a foreign key: its pk), for comparing and sorting."""
-    if raw is None:
-        return None
-    try:
-        return f.to_python(raw)
-    except Exception:
-        return raw
-
-
-def _item_field(f: Field) -> Field:
-    internal = f.get_internal_type()
-    if internal in ("ForeignKey", "ManyToManyField"):
-        return f.target_field  # type: ignore[attr-defined,no-any-return]
-    if internal == "ListField" and getattr(f, "child", None) is not None:
-        return f.child  # type: ignore[attr-defined,no-any-return]
-    return f
-
-
-def _decode(f: Field, lookup: str, raw: str, param: str) -> Any:
-    """A filter parameter's value as Python, as django-filter reads it; 400 when invalid."""
-    from django.core.exceptions import ValidationError
-
-    item = _item_field(f)
-
-    def one(text: str) -> Any:
-        if item.get_internal_type() == "BooleanField":
-            lowered = text.lower()
-            if lowered in _TRUE or lowered in _FALSE:
-                return lowered in _TRUE
-            raise _Reply(400, {param: ["Enter true or false."]})
-        try:
-            return item.to_python(text)
-        except (ValidationError, ValueError, TypeError, ArithmeticError) as exc:
-            messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
-            raise _Reply(400, {param: list(messages) or ["Enter a valid value."]}) from None
-
-    if lookup == "isnull":
-        lowered = raw.lower()
-        if lowered not in _TRUE | _FALSE:
-            raise _Reply(400, {param: ["Enter true or false."]})
-        return lowered in _TRUE
-    if lookup in ("in", "range"):
-        parts = raw.split(",")
-        if lookup == "range" and len(parts) != 2:
-            raise _Reply(400, {param: ["Enter two values separated by a comma."]})
-        return [one(p) for p in parts]
-    if lookup in ("year", "month", "day", "week_day", "quarter", "hour", "minute"):
-        try:
-            return int(raw)
-        except ValueError:
-            raise _Reply(400, {param: ["Enter a whole number."]}) from None
-    if lookup == "date":
-        try:
-            return datetime.date.fromisoformat(raw)
-        except ValueError:
-            raise _Reply(400, {param: ["Enter a valid date."]}) from None
-    if lookup in (
-        "iexact",
-        "contains",
-        "icontains",
-        "startswith",
-        "istartswith",
-        "endswith",
-        "iendswith",
-        "regex",
-        "iregex",
-    ):
-        return raw
-    return one(raw)
-
-
-def _matcher(lookup: str, value: Any) -> Callable[[Any], bool]:
-    """The test of one Python value (a list: any of its items) against a lookup."""
-
-    def scalar(v: Any) -> bool:
-        if lookup == "isnull":
-            return bool((v is None or v == []) == value)
-        if v is None:
-            return False
-        if lookup == "exact":
-            return bool(v == value)
-        if lookup == "in":
-            return v in value
-        if lookup == "range":
-            return bool(value[0] <= v <= value[1])
-        if lookup in ("gt", "gte", "lt", "lte"):
-            try:
-                return bool(
-                    {"gt": v > value, "gte": v >= value, "lt": v < value, "lte": v <= value}[lookup]
-                )
-            except TypeError:
-                return False
-        text = str(v)
-        if lookup == "iexact":
-            return bool(text.lower() == value.lower())
-        if lookup in ("contains", "startswith", "endswith"):
-            return bool(getattr(text, {"contains": "__contains__"}.get(lookup, lookup))(value))
-        if lookup in ("icontains", "istartswith", "iendswith"):
-            method = {"icontains": "__contains__"}.get(lookup, lookup[1:])
-            return bool(getattr(text.lower(), method)(value.lower()))
-        if lookup in ("regex", "iregex"):
-            return re.search(value, text, re.IGNORECASE if lookup == "iregex" else 0) is not None
-        return bool(_date_part(lookup, v) == value)
-
-    def test(v: Any) -> bool:
-        if isinstance(v, list):
-            if lookup == "isnull":
-                return scalar(v)
-            return any(scalar(item) for item in v)
-        return scalar(v)
-
-    return test
-
-
-def _date_part(lookup: str, v: Any) -> Any:
-    if not isinstance(v, datetime.date):
-        return None
-    if lookup == "date":
-        return v.date() if isinstance(v, datetime.datetime) else v
-    if lookup == "week_day":
-        return v.isoweekday() % 7 + 1
-    if lookup == "quarter":
-        return (v.month - 1) // 3 + 1
-    return getattr(v, lookup, None)
-
-
-def _row_key(f: Field) -> Callable[[dict[str, Any]], tuple[int, Any]]:
-    def key(row: dict[str, Any]) -> tuple[int, Any]:
-        return _sort_key(_python(f, row.get(f.source)))
-
-    return key
-
-
-def _sort_key(value: Any) -> tuple[int, Any]:
-    if value is None:
-        return (0, 0)
-    if isinstance(value, list):
-        return (1, str(value))
-    return (1, value)
-
-
-# --- pages ----------------------------------------------------------------------------
-
-
-def _paging_params(style: Any) -> set[str]:
-    return {"page", "limit", "offset", "cursor", style.size_param}
-
-
-def _positive(text: str | None, default: int, *, strict: bool = True) -> int:
-    """DRF's ``_positive_int``: an int > 0 (>= 0 unless ``strict``), else ``default``."""
-    if text is None:
-        return default
-    try:
-        number = int(text)
-    except ValueError:
-        return default
-    if number < 0 or (strict and number == 0):
-        return default
-    return number
-
-
-def _replace(url: httpx.URL, **changes: str | None) -> str:
-    """DRF's ``replace_query_param`` / ``remove_query_param``: sorted, the others kept."""
-    scheme, netloc, path, query, fragment = urlsplit(str(url))
-    values = parse_qs(query, keep_blank_values=True)
-    for key, value in changes.items():
-        if value is None:
-            values.pop(key, None)
-        else:
-            values[key] = [value]
-    return urlunsplit(
-        (scheme, netloc, path, urlencode(sorted(values.items()), doseq=True), fragment)
-    )
-
-
-def _paginate(
-    style: Any, rows: list[dict[str, Any]], request: httpx.Request, params: Mapping[str, list[str]]
-) -> tuple[Any, dict[str, str]]:
-    from django_api_orm.pagination.styles import Cursor, LimitOffset, LinkHeader, NoPagination
-
-    def get(name: str) -> str | None:
-        values = params.get(name)
-        return values[-1] if values else None
-
-    url = request.url
-    count = len(rows)
-    rows = [dict(r) for r in rows]
-    if isinstance(style, NoPagination):
-        return rows, {}
-    if isinstance(style, LimitOffset):
-        limit = _positive(get("limit"), style.page_size)
-        offset = _positive(get("offset"), 0, strict=False)
-        next_url = (
-            None
-            if offset + limit >= count
-            else _replace(url, limit=str(limit), offset=str(offset + limit))
-        )
-        if offset <= 0:
-            previous = None
-        elif offset - limit <= 0:
-            previous = _replace(url, limit=str(limit), offset=None)
-        else:
-            previous = _replace(url, limit=str(limit), offset=str(offset - limit))
-        page = {
-            "count": count,
-            "next": next_url,
-            "previous": previous,
-            "results": rows[offset : offset + limit],
-        }
-        return page, {}
-    size = _positive(get(style.size_param), style.page_size)
-    if isinstance(style, Cursor):
-        offset = 0
-        cursor = get("cursor")
-        if cursor:
-            try:
-                decoded = base64.urlsafe_b64decode(cursor.encode()).decode()
-                offset = int(parse_qs(decoded)["o"][0])
-            except (ValueError, KeyError, IndexError, binascii.Error, UnicodeDecodeError):
-                raise _Reply(404, {"detail": "Invalid cursor"}) from None
-
-        def at(position: int) -> str:
-            token = base64.urlsafe_b64encode(f"o={position}".encode()).decode()
-            return _replace(url, cursor=token)
-
-        next_url = at(offset + size) if offset + size < count else None
-        previous = (
-            (at(max(offset - size, 0)) if offset - size > 0 else _replace(url, cursor=None))
-            if offset > 0
-            else None
-        )
-        return {"next": next_url, "previous": previous, "results": rows[offset : offset + size]}, {}
-    # page_number and link_header: page N of `size` rows.
-    pages = max(1, -(-count // size))
-    text = get("page") or "1"
-    number = pages if text == "last" else _positive(text, 0)
-    if number < 1 or number > pages:
-        raise _Reply(404, {"detail": "Invalid page."})
-    start = (number - 1) * size
-    chunk = rows[start : start + size]
-    next_url = _replace(url, page=str(number + 1)) if number < pages else None
-    if number <= 1:
-        previous = None
-    elif number == 2:
-        previous = _replace(url, page=None)
-    else:
-        previous = _replace(url, page=str(number - 1))
-    if isinstance(style, LinkHeader):
-        links = [f'<{u}>; rel="{rel}"' for rel, u in (("prev", previous), ("next", next_url)) if u]
-        headers = {"X-Total-Count": str(count)}
-        if links:
-            headers["Link"] = ", ".join(links)
-        return chunk, headers
-    return {"count": count, "next": next_url, "previous": previous, "results": chunk}, {}
