@@ -25,8 +25,9 @@ provider would answer it, from each model's ``Meta``:
   model is served by the same fake.
 
 Reading a list request (filters, lookups, order) is ``_fake_query``'s; writing its
-pages, ``_fake_pages``'s. Only the DRF dialect is spoken: entering with an alias whose ``DIALECT`` changes
-how parameters, paths or bodies are spelled (NetBox's) raises ``NotSupportedError``.
+pages, ``_fake_pages``'s. Only the DRF dialect is spoken: entering with an alias
+whose ``DIALECT`` changes how parameters, paths or bodies are spelled (NetBox's)
+raises ``NotSupportedError``.
 """
 
 from __future__ import annotations
