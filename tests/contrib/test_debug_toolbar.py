@@ -252,7 +252,7 @@ async def test_the_panel_shows_method_url_status_time_service_and_attempts(
     rows = re.findall(r'<tr class="[^"]*" id="apiRequest_\d+">(.*?)</tr>', content, re.S)
     assert len(rows) == 4
     cells = [
-        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", cell)).strip()
+        re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", cell))).strip()
         for cell in re.findall(r"<td[^>]*>(.*?)</td>", rows[1], re.S)
     ]
     method, url, status, service, attempts, _timeline, time = cells

@@ -13,6 +13,7 @@ the same time, in other tasks or threads, go to their own recorders.
 from __future__ import annotations
 
 import contextvars
+import re
 import time
 from collections import Counter
 from typing import Any
@@ -149,6 +150,8 @@ def summarize(found: list[dict[str, Any]]) -> dict[str, Any]:
                 **row,
                 "service": service,
                 "status": status,
+                # Where a long URL may wrap: after its "?" and each "&".
+                "url_parts": re.split(r"(?<=[?&])", row["url"]),
                 "time": time_ms,
                 "failed": row["exception"] is not None,
                 "duplicate_count": duplicates if duplicates > 1 else 0,
