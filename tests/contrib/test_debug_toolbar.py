@@ -18,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -73,6 +75,18 @@ async def concurrent_page(request: HttpRequest, pk: int) -> HttpResponse:
     return page(f"page {pk}")
 
 
+#: Set by test_concurrent_sync_pages_see_only_their_own_requests.
+THREAD_BARRIER: list[threading.Barrier] = []
+
+
+def concurrent_sync_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """``concurrent_page`` as a sync view: two threads, each its own page."""
+    Book.objects.get(pk=pk)
+    THREAD_BARRIER[0].wait(timeout=10)
+    Book.objects.filter(title=f"page {pk}").count()
+    return page(f"page {pk}")
+
+
 async def failing_page(request: HttpRequest) -> HttpResponse:
     """A request that fails (no answer, or an error status), caught by the view."""
     try:
@@ -95,6 +109,7 @@ def __getattr__(name: str) -> Any:
         path("async/", async_page),
         path("sync/", sync_page),
         path("concurrent/<int:pk>/", concurrent_page),
+        path("concurrent-sync/<int:pk>/", concurrent_sync_page),
         path("failing/", failing_page),
         path("", include("example_project.storefront.urls")),
     ]
@@ -233,6 +248,26 @@ async def test_concurrent_pages_see_only_their_own_requests(api: respx.MockRoute
         assert urls[0] == f"{API}books/{pk}/"
         assert len(urls) == 2
         assert urls[1] == f"{API}books/?title=page%20{pk}&page_size=1"
+
+
+@pytest.mark.usefixtures("toolbar")
+def test_concurrent_sync_pages_see_only_their_own_requests(api: respx.MockRouter) -> None:
+    """WSGI: two threads, two pages; their sync twins share the bridge's one loop."""
+    for pk in (1, 2):
+        api.get(f"books/{pk}/").respond(json=book(pk))
+    api.get("books/").respond(json={"count": 0, "next": None, "results": []})
+    THREAD_BARRIER[:] = [threading.Barrier(2)]
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            first, second = pool.map(lambda pk: Client().get(f"/concurrent-sync/{pk}/"), (1, 2))
+    finally:
+        THREAD_BARRIER.clear()
+
+    for pk, response in ((1, first), (2, second)):
+        assert [row[1] for row in requests_of(response)] == [
+            f"{API}books/{pk}/",
+            f"{API}books/?title=page%20{pk}&page_size=1",
+        ]
 
 
 @pytest.mark.usefixtures("toolbar")
