@@ -27,6 +27,7 @@ import httpx
 import pytest
 import respx
 from django.conf import settings
+from django.core.checks.registry import registry
 from django.http import HttpRequest, HttpResponse
 from django.test import AsyncClient, Client, override_settings
 from django.urls import include, path
@@ -118,8 +119,14 @@ def __getattr__(name: str) -> Any:
 @pytest.fixture
 def toolbar() -> Iterator[None]:
     """Install django-debug-toolbar with only the RequestsPanel, this module the URLconf."""
+    # Installing the app registers the toolbar's system checks for the whole process
+    # (debug_toolbar.W001 "middleware missing"...): put the registry back afterwards.
+    checks = (set(registry.registered_checks), set(registry.deployment_checks))
     # One override: Django installs the apps first, then tells the toolbar of its
     # settings (which imports its models, so the app must be installed by then).
+    # Installing runs before the settings change, so the toolbar's ready() calls its
+    # default panels' ready() (idempotent patches of CacheHandler and the staticfiles
+    # storage, which stay for the session, as in any project with the toolbar).
     with override_settings(
         INSTALLED_APPS=[*settings.INSTALLED_APPS, "django.contrib.staticfiles", "debug_toolbar"],
         DEBUG=True,
@@ -130,6 +137,7 @@ def toolbar() -> Iterator[None]:
         ROOT_URLCONF=__name__,
     ):
         yield
+    registry.registered_checks, registry.deployment_checks = checks
 
 
 @pytest.fixture
