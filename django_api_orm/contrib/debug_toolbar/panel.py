@@ -93,14 +93,14 @@ class RequestsPanel(Panel):
         self._recorder: Recorder | None = None
         self._token: contextvars.Token[Recorder | None] | None = None
 
-    def stats(self) -> dict[str, Any]:
+    def _recorded(self) -> dict[str, Any]:
         """Return the stats recorded for the page (``get_stats()``, typed)."""
         stats: dict[str, Any] = self.get_stats()  # type: ignore[no-untyped-call]
         return stats
 
     @property
     def nav_subtitle(self) -> str:
-        stats = self.stats()
+        stats = self._recorded()
         count = stats.get("total_requests", 0)
         return ngettext(
             "%(count)d request in %(time).1f ms",
@@ -127,7 +127,7 @@ class RequestsPanel(Panel):
         self.record_stats(summarize(found))  # type: ignore[no-untyped-call]
 
     def generate_server_timing(self, request: HttpRequest, response: HttpResponse) -> None:
-        stats = self.stats()
+        stats = self._recorded()
         title = "API {} requests".format(stats.get("total_requests", 0))
         total = stats.get("total_time", 0.0)
         self.record_server_timing("total_time", title, total)  # type: ignore[no-untyped-call]
