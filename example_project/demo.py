@@ -27,7 +27,9 @@ terminal's Ctrl-C and stops them in order, the storefront first.
 
 Environment: ``DEMO_PORT``, ``PROVIDER_PORT``, ``PROVIDER_DB``, ``PROVIDER_TOKEN``
 (default: a new random token each run, printed below the address), ``DJANGO_DEBUG``
-(the storefront's; off by default, so that its own 404 and 500 pages show),
+(the storefront's; off by default, so that its own 404 and 500 pages show;
+``DJANGO_DEBUG=1 make demo`` shows django-debug-toolbar on its pages, with a panel
+of the requests each page made to the provider),
 ``WORKERS`` (the storefront's processes, default 1), ``REDIS_PORT`` (with
 ``WORKERS`` > 1).
 """

@@ -10,7 +10,9 @@ Environment:
     PROVIDER_DB      SQLite file of the provider (default example_project/provider.sqlite3)
     PROVIDER_URL     the provider's API root, as the storefront sees it
     PROVIDER_TOKEN   the DRF token the storefront sends (``seed`` creates it)
-    DJANGO_SECRET_KEY, DJANGO_DEBUG ("1"/"true"/"yes" to enable)
+    DJANGO_SECRET_KEY, DJANGO_DEBUG ("1"/"true"/"yes" to enable; with DEBUG on, and
+                     django-debug-toolbar installed, the storefront's pages show the
+                     toolbar, with a panel listing each page's requests to the provider)
     DJANGO_SERVE_STATIC  "1" to serve the static files with DEBUG off too (the demo's
                      storefront runs with DEBUG off, to show its own 404 and 500 pages)
     STOREFRONT_REDIS_URL  a Redis URL (``make demo WORKERS=4`` sets it): CACHES["default"]
@@ -22,6 +24,7 @@ Environment:
 """
 
 import os
+from importlib.util import find_spec
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -119,6 +122,34 @@ STOREFRONT_CURRENCY = {"CODE": "USD", "FORMAT": "${amount}"}
 # The storefront's "Book added" messages: in a cookie, not in the (provider's) database.
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 
+# django-debug-toolbar on the storefront's pages when DEBUG is on (and the package is
+# installed: it is in the dev extra), with django_api_orm's panel of the requests each
+# page made to the provider: DJANGO_DEBUG=1 make demo, then open a page.
+DEBUG_TOOLBAR = DEBUG and find_spec("debug_toolbar") is not None
+if DEBUG_TOOLBAR:
+    INSTALLED_APPS.append("debug_toolbar")
+    # First, so that it sees the pages the other middleware answer (503, redirects) too.
+    MIDDLEWARE.insert(0, "debug_toolbar.middleware.DebugToolbarMiddleware")
+    INTERNAL_IPS = ["127.0.0.1"]
+    DEBUG_TOOLBAR_PANELS = [
+        "debug_toolbar.panels.history.HistoryPanel",
+        "debug_toolbar.panels.versions.VersionsPanel",
+        "debug_toolbar.panels.timer.TimerPanel",
+        "debug_toolbar.panels.settings.SettingsPanel",
+        "debug_toolbar.panels.headers.HeadersPanel",
+        "debug_toolbar.panels.request.RequestPanel",
+        "django_api_orm.contrib.debug_toolbar.RequestsPanel",
+        "debug_toolbar.panels.sql.SQLPanel",
+        "debug_toolbar.panels.staticfiles.StaticFilesPanel",
+        "debug_toolbar.panels.templates.TemplatesPanel",
+        "debug_toolbar.panels.alerts.AlertsPanel",
+        "debug_toolbar.panels.cache.CachePanel",
+        "debug_toolbar.panels.signals.SignalsPanel",
+    ]
+    DEBUG_TOOLBAR_CONFIG = {
+        "SHOW_TOOLBAR_CALLBACK": "example_project.storefront.toolbar.show_toolbar",
+    }
+
 # The provider's API conventions. Pagination and filter backends are set per view
 # (example_project/provider/views.py): the client supports each pagination style.
 REST_FRAMEWORK = {
@@ -179,6 +210,10 @@ if STOREFRONT_REDIS_URL:
             "CIRCUIT_BREAKER": {"FAILURES": 5, "RESET": 30},
         }
     )
+    if DEBUG_TOOLBAR:
+        # The toolbar fetches a panel in a second request, which another worker may
+        # serve: keep its records in the shared cache, not in one process's memory.
+        DEBUG_TOOLBAR_CONFIG["TOOLBAR_STORE_CLASS"] = "debug_toolbar.store.CacheStore"
 
 # The provider's prices carry no currency: the storefront sells in this one.
 STOREFRONT_CURRENCY = {"CODE": "USD", "FORMAT": "${amount}"}

@@ -1,0 +1,1 @@
+"""Optional integrations with other Django packages; each imports its package on use."""
