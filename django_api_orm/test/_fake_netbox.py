@@ -28,6 +28,7 @@ choice may not be a dict or list, and must be one of the field's choices.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -170,6 +171,12 @@ class NetBoxWire:
         if lookup == "empty":
             flag = _flag(param, values[-1])
             return lambda row: (row.get(f.source) in ("", None)) == flag
+        if lookup in ("regex", "iregex"):
+            for text in values:
+                try:
+                    re.compile(text)
+                except re.error as error:
+                    raise Reply(400, {param: [f"Invalid regular expression: {error}."]}) from None
         tests = [matcher(lookup, decode(f, lookup, v, param)) for v in values]
 
         def test(row: dict[str, Any]) -> bool:

@@ -9,11 +9,12 @@ rows against the filters it sent), and is answered by the fake from memory.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal as D
 from typing import Any
 from urllib.parse import parse_qsl
 
+import httpx
 import pytest
 from django.conf import settings
 from django.test import override_settings
@@ -397,3 +398,58 @@ def test_a_subclass_that_changes_the_wire_is_refused() -> None:
 class OtherNetBox(NetBoxDialect):
     def lookup_param(self, lookup: Any) -> str:
         return super().lookup_param(lookup)
+
+
+@pytest.fixture
+async def raw(fake: FakeService) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client on the fake's transport (the alias's TRANSPORT): NetBox's raw wire."""
+    transport = settings.API_ORM_SERVICES["netbox"]["TRANSPORT"]
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+        yield client
+
+
+async def test_the_raw_envelope_and_brief(fake: FakeService, raw: httpx.AsyncClient) -> None:
+    """NetBox's limit/offset envelope; ``brief=true`` answers the short nested form."""
+    seed(fake)
+    page = (await raw.get("dcim/sites/", params={"limit": 2, "offset": 2})).json()
+    assert page["count"] == 4
+    assert page["next"] is None
+    assert page["previous"] == f"{BASE_URL}dcim/sites/?limit=2"
+    assert [r["slug"] for r in page["results"]] == ["south", "dc"]
+    first = (await raw.get("dcim/sites/", params={"limit": 2})).json()
+    assert first["next"] == f"{BASE_URL}dcim/sites/?limit=2&offset=2"
+    brief = (await raw.get("dcim/sites/", params={"brief": "true", "limit": 1})).json()
+    assert brief["results"] == [
+        {
+            "id": 1,
+            "url": f"{BASE_URL}dcim/sites/1/",
+            "display": "HQ",
+            "name": "HQ",
+            "slug": "hq",
+            "description": "Head office",
+        }
+    ]
+    bad = await raw.get("dcim/sites/", params={"name__regex": "("})
+    assert bad.status_code == 400
+    assert list(bad.json()) == ["name__regex"]
+
+
+async def test_raw_writes_take_attributes_but_no_wrapped_choice(
+    fake: FakeService, raw: httpx.AsyncClient
+) -> None:
+    """A foreign key may name its row by attributes; a choice must be sent bare."""
+    seed(fake)
+    made = await raw.post(
+        "dcim/sites/", json={"name": "Lab", "slug": "lab", "tenant": {"slug": "globex"}}
+    )
+    assert made.status_code == 201
+    assert made.json()["tenant"]["id"] == 2
+    assert made.json()["status"] == {"value": "active", "label": "Active"}  # the default
+    wrapped = await raw.patch("dcim/sites/5/", json={"status": {"value": "planned"}})
+    assert wrapped.status_code == 400
+    assert "do not use a dictionary" in wrapped.json()["status"][0]
+    missing = await raw.post(
+        "dcim/sites/", json={"name": "X", "slug": "x", "tenant": {"slug": "nobody"}}
+    )
+    assert missing.status_code == 400
+    assert list(missing.json()) == ["tenant"]
