@@ -171,7 +171,8 @@ class FakeService:
     ``with FakeService() as fake:`` (or ``async with``, or as a decorator of a test
     function) gives the alias a transport that answers every request from memory;
     the alias's other settings are kept. On exit the settings are restored. Rows
-    are kept as the provider would send them (wire names and values).
+    are kept as the provider would send them (wire names and values; for NetBox,
+    bare values, wrapped when answered).
 
     ``fake.add(Book, title=..., author=author)`` stores a row and returns it;
     ``fake.fail(Book, status=503, times=1)`` makes the next requests to the
@@ -331,7 +332,8 @@ class FakeService:
             self._route(model).faults.append(_Fault(status, exception, times))
 
     def records(self, model: type[RemoteModel]) -> list[dict[str, Any]]:
-        """Return copies of ``model``'s stored rows, in primary key order."""
+        """Return copies of ``model``'s stored rows, in primary key order, as the
+        provider answers them."""
         with self._lock:
             route = self._route(model)
             rows = self._sorted(route, list(route.rows.values()), [])
