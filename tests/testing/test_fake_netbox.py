@@ -45,7 +45,10 @@ class LooseSite(RemoteModel):
     description = fields.CharField(max_length=200, blank=True, default="")
 
     class Meta:
-        app_label = "testapp"
+        # Not "testapp": the system checks of that installed app would report the
+        # "netbox" alias, which the test settings do not configure (as for
+        # tests/netbox/models.py, whose label is "tests").
+        app_label = "tests"
         service = "netbox"
         endpoint = "dcim/sites/"
         filter_fields = {"asset_tag": ["exact"], "name": ["exact"]}
