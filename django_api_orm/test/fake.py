@@ -25,9 +25,11 @@ provider would answer it, from each model's ``Meta``:
   model is served by the same fake.
 
 Reading a list request (filters, lookups, order) is ``_fake_query``'s; writing its
-pages, ``_fake_pages``'s. Only the DRF dialect is spoken: entering with an alias
-whose ``DIALECT`` changes how parameters, paths or bodies are spelled (NetBox's)
-raises ``NotSupportedError``.
+pages, ``_fake_pages``'s. An alias whose ``DIALECT`` is ``NetBoxDialect`` is served
+as NetBox serves it (``_fake_netbox``: its filter parameters, ``q=``, limit/offset
+pages, choices as ``{"value", "label"}`` and foreign keys as short nested objects).
+Entering with an alias whose dialect changes how parameters, paths or bodies are
+spelled in another way raises ``NotSupportedError``.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
 
+from django_api_orm.test._fake_netbox import NetBoxWire
 from django_api_orm.test._fake_pages import paginate, paging_params
 from django_api_orm.test._fake_query import (
     Reply,
@@ -101,6 +104,8 @@ _WIRE_ATTRIBUTES = (
     "related_pk",
     "choice_value",
 )
+#: What a subclass of ``NetBoxDialect`` must leave alone too, to be served as NetBox.
+_NETBOX_WIRE_ATTRIBUTES = (*_WIRE_ATTRIBUTES, "ands_repeated_values", "choice_label")
 
 
 @dataclass
@@ -166,7 +171,8 @@ class FakeService:
     ``with FakeService() as fake:`` (or ``async with``, or as a decorator of a test
     function) gives the alias a transport that answers every request from memory;
     the alias's other settings are kept. On exit the settings are restored. Rows
-    are kept as the provider would send them (wire names and values).
+    are kept as the provider would send them (wire names and values; for NetBox,
+    bare values, wrapped when answered).
 
     ``fake.add(Book, title=..., author=author)`` stores a row and returns it;
     ``fake.fail(Book, status=503, times=1)`` makes the next requests to the
@@ -194,6 +200,8 @@ class FakeService:
         self._transport = _Transport(self)
         self._override: override_settings | None = None
         self._base_path = ""
+        #: How NetBox is spoken, when the alias's dialect is NetBox's (else ``None``: DRF).
+        self._netbox: NetBoxWire | None = None
 
     # --- entering and leaving ----------------------------------------------
 
@@ -207,7 +215,9 @@ class FakeService:
         if self._override is not None:
             raise RuntimeError("this FakeService is already running")
         config = services.config(self.alias)
-        self._check_dialect(services.dialect(self.alias))
+        self._netbox = None
+        if self._check_dialect(services.dialect(self.alias)) == "netbox":
+            self._netbox = NetBoxWire(self, config.base_url)
         self._base_path = urlsplit(config.base_url).path
         from django_api_orm.exceptions import NotSupportedError
 
@@ -275,7 +285,7 @@ class FakeService:
 
     # --- the test's API ----------------------------------------------------
 
-    def add(self, model: type[RemoteModel], **values: Any) -> dict[str, Any]:
+    def add(self, model: type[RemoteModel], /, **values: Any) -> dict[str, Any]:
         """Store a row of ``model`` from ``values`` as ``objects.create()`` takes them.
 
         A related instance (``author=author``) or its pk (``author_id=3``) is sent
@@ -298,7 +308,8 @@ class FakeService:
         with self._lock:
             route = self._route(model)
             try:
-                return dict(self._create(route, body, parents={}, model=model, trusted=True))
+                row = self._create(route, body, parents={}, model=model, trusted=True)
+                return self._shown(route, row)
             except Reply as reply:
                 raise ValueError(f"{model.__name__} cannot be added: {reply.body}") from None
 
@@ -321,11 +332,12 @@ class FakeService:
             self._route(model).faults.append(_Fault(status, exception, times))
 
     def records(self, model: type[RemoteModel]) -> list[dict[str, Any]]:
-        """Return copies of ``model``'s stored rows, in primary key order."""
+        """Return copies of ``model``'s stored rows, in primary key order, as the
+        provider answers them."""
         with self._lock:
             route = self._route(model)
             rows = self._sorted(route, list(route.rows.values()), [])
-            return [dict(row) for row in rows]
+            return [self._shown(route, row) for row in rows]
 
     def clear(self, model: type[RemoteModel] | None = None) -> None:
         """Forget the rows of ``model`` (or of every model), and the faults."""
@@ -371,25 +383,34 @@ class FakeService:
             route.models.append(model)
         return route
 
-    def _check_dialect(self, dialect: Any) -> None:
+    def _check_dialect(self, dialect: Any) -> str:
+        """Return ``"drf"`` or ``"netbox"``: the wire the alias's dialect speaks; raise
+        ``NotSupportedError`` for a dialect that changes it otherwise."""
         from django_api_orm.dialects.drf import DRFDialect
+        from django_api_orm.dialects.netbox import NetBoxDialect
         from django_api_orm.exceptions import NotSupportedError
 
         kind = type(dialect)
+        speaks, reference = "drf", DRFDialect
+        attributes: tuple[str, ...] = _WIRE_ATTRIBUTES
+        if isinstance(dialect, NetBoxDialect):
+            speaks, reference, attributes = "netbox", NetBoxDialect, _NETBOX_WIRE_ATTRIBUTES
         changed = [
             name
-            for name in _WIRE_ATTRIBUTES
+            for name in attributes
             if not isinstance(dialect, DRFDialect)
-            or getattr(kind, name) is not getattr(DRFDialect, name)
+            or getattr(kind, name) is not getattr(reference, name)
         ]
         if changed:
             raise NotSupportedError(
-                f"FakeService speaks Django REST framework + django-filter (DRFDialect); the "
-                f"service {self.alias!r} uses {kind.__name__}, which changes "
+                f"FakeService speaks Django REST framework + django-filter (DRFDialect) and "
+                f"NetBox (NetBoxDialect); the service {self.alias!r} uses {kind.__name__}, "
+                f"which changes {reference.__name__}'s "
                 f"{', '.join(changed[:6])}{'...' if len(changed) > 6 else ''}. Its answers "
                 "would not be what that provider sends: test this alias against respx or a "
                 "recorded provider instead."
             )
+        return speaks
 
     def _style(self, model: type[RemoteModel]) -> Any:
         from django_api_orm.conf import merge_pagination
@@ -453,7 +474,8 @@ class FakeService:
                 if method == "GET":
                     return 200, *self._list(route, request, parents)
                 if method == "POST":
-                    return 201, self._create(route, self._body(request), parents), {}
+                    body = self._write_body(route, request)
+                    return 201, self._shown(route, self._create(route, body, parents)), {}
                 raise Reply(405, {"detail": f'Method "{method}" not allowed.'})
             assert detail is not None
             groups = {k: unquote(v) for k, v in detail.groupdict().items()}
@@ -465,12 +487,17 @@ class FakeService:
             if missing and method in ("GET", "PUT", "PATCH", "DELETE"):
                 raise Reply(404, {"detail": f"No {route.model.__name__} matches the given query."})
             if method == "GET":
-                return 200, dict(row or {}), {}
+                return 200, self._shown(route, row or {}), {}
             if method in ("PUT", "PATCH"):
                 assert row is not None
                 return (
                     200,
-                    self._update(route, row, self._body(request), partial=method == "PATCH"),
+                    self._shown(
+                        route,
+                        self._update(
+                            route, row, self._write_body(route, request), partial=method == "PATCH"
+                        ),
+                    ),
                     {},
                 )
             if method == "DELETE":
@@ -505,6 +532,14 @@ class FakeService:
                 raise error("FakeService.fail()")
             raise error
         raise Reply(fault.status, {"detail": f"FakeService.fail(): answered {fault.status}."})
+
+    def _shown(self, route: _Route, row: Mapping[str, Any]) -> dict[str, Any]:
+        """A stored row as the provider answers it (NetBox wraps choices and relations)."""
+        return dict(row) if self._netbox is None else self._netbox.render(route, row)
+
+    def _write_body(self, route: _Route, request: httpx.Request) -> dict[str, Any]:
+        body = self._body(request)
+        return body if self._netbox is None else self._netbox.read_body(route, body)
 
     @staticmethod
     def _body(request: httpx.Request) -> dict[str, Any]:
@@ -649,6 +684,8 @@ class FakeService:
         opts = route.model._meta
         style = self._style(route.model)
         params = parse_qs(request.url.query.decode(), keep_blank_values=True)
+        if self._netbox is not None:
+            return self._netbox_list(route, request, parents, style, params)
         paging = paging_params(style)
         ordering: list[str] = []
         tests: list[Callable[[dict[str, Any]], bool]] = []
@@ -670,6 +707,30 @@ class FakeService:
         ]
         rows = self._sorted(route, rows, ordering)
         return paginate(style, rows, request, params)
+
+    def _netbox_list(
+        self,
+        route: _Route,
+        request: httpx.Request,
+        parents: Mapping[str, str],
+        style: Any,
+        params: Mapping[str, list[str]],
+    ) -> tuple[Any, dict[str, str]]:
+        """A list answer as NetBox writes it (``_fake_netbox`` reads the parameters)."""
+        assert self._netbox is not None
+        opts = route.model._meta
+        tests, ordering, brief = self._netbox.read_list(route, params)
+        found = [
+            row
+            for row in route.rows.values()
+            if all(str(row.get(opts.get_field(k).source)) == v for k, v in parents.items())
+            and all(test(row) for test in tests)
+        ]
+        shown = [
+            self._netbox.render(route, row, brief=brief)
+            for row in self._sorted(route, found, ordering)
+        ]
+        return paginate(style, shown, request, params)
 
     def _ordering(self, route: _Route, value: str) -> list[str]:
         out = []

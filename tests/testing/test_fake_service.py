@@ -360,11 +360,11 @@ def test_a_dialect_it_does_not_speak_is_refused() -> None:
         **settings.API_ORM_SERVICES,
         "default": {
             **settings.API_ORM_SERVICES["default"],
-            "DIALECT": "django_api_orm.dialects.netbox.NetBoxDialect",
+            "DIALECT": "django_api_orm.dialects.base.BaseDialect",
         },
     }
     with override_settings(API_ORM_SERVICES=services_setting):
-        with pytest.raises(NotSupportedError, match="NetBoxDialect"):
+        with pytest.raises(NotSupportedError, match="BaseDialect"):
             FakeService().start()
         assert "TRANSPORT" not in settings.API_ORM_SERVICES["default"]
 
