@@ -576,6 +576,8 @@ class AsyncServiceClient:
             url = add_query(url, params)
         call = self._call(method, timeout)
         if not request_finished.receivers:
+            if self._breaker is None:  # the plain path: no frame more than needed
+                return await self._send(method, url, json, headers, call)
             return await self._guarded(method, url, json, headers, call)
         try:
             response = await self._guarded(method, url, json, headers, call)
