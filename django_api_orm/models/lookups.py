@@ -28,7 +28,7 @@ from django_api_orm.models.fields import (
 if TYPE_CHECKING:
     from django_api_orm.models.base import RemoteModel
 
-__all__ = ["LOOKUPS", "Lookup", "Q", "parse_lookup"]
+__all__ = ["LOOKUPS", "TEXT_LOOKUPS", "Lookup", "Q", "parse_lookup"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +160,9 @@ class _Date(LookupKind):
             raise FieldError(f"Unsupported lookup '{written}': {field.name} is not a datetime.")
         return _AS_DATE.to_python(value)
 
+
+#: The lookups whose value is text as written (``icontains``, ``regex`` …).
+TEXT_LOOKUPS: frozenset[str] = _Text.names
 
 #: Lookup name → how its value is prepared. Unknown names raise ``FieldError``.
 LOOKUPS: dict[str, LookupKind] = {

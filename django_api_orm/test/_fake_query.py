@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from django_api_orm.models.lookups import TEXT_LOOKUPS
+
 if TYPE_CHECKING:
     from django_api_orm.models.base import RemoteModel
     from django_api_orm.models.fields import Field
@@ -144,17 +146,7 @@ def decode(f: Field, lookup: str, raw: str, param: str) -> Any:
             return datetime.date.fromisoformat(raw)
         except ValueError:
             raise Reply(400, {param: ["Enter a valid date."]}) from None
-    if lookup in (
-        "iexact",
-        "contains",
-        "icontains",
-        "startswith",
-        "istartswith",
-        "endswith",
-        "iendswith",
-        "regex",
-        "iregex",
-    ):
+    if lookup in TEXT_LOOKUPS:
         return raw
     return one(raw)
 
