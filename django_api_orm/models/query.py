@@ -38,7 +38,8 @@ class Query:
     #: True when the result is known to be empty without a request (``none()``, ``__in=[]``).
     is_empty: bool = False
     select_related: tuple[str, ...] = ()
-    prefetch_related: tuple[str, ...] = ()
+    #: Relation names, ``"a__b"`` paths and Django ``Prefetch`` objects.
+    prefetch_related: tuple[Any, ...] = ()
     #: The provider's free-text search term (``QuerySet.search()``), if any.
     search: str | None = None
     deferred: frozenset[str] = frozenset()

@@ -22,7 +22,7 @@ from django_api_orm.models.fields import ForeignKey
 from django_api_orm.models.lookups import Lookup, Q
 from django_api_orm.models.manager import BaseManager
 from django_api_orm.models.query import Query
-from django_api_orm.models.relations import check_relation, prefetch_related_objects
+from django_api_orm.models.relations import PrefetchLookup, check_lookup, prefetch
 from django_api_orm.models.sync import sync_twin
 from django_api_orm.models.unsupported import UnsupportedMethods
 from django_api_orm.models.writes import WriteMethods
@@ -173,10 +173,19 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
                 raise ValueError(f"select_related() takes foreign keys; {name!r} is not one.")
         return self._chain(select_related=(*self._query.select_related, *fields))
 
-    def prefetch_related(self, *lookups: str) -> QuerySet[M]:
-        """Return a new QuerySet loading these relations with batched requests."""
-        for name in lookups:
-            check_relation(self.model, name)
+    def prefetch_related(self, *lookups: PrefetchLookup | None) -> QuerySet[M]:
+        """Return a new QuerySet loading these relations with batched requests.
+
+        Takes relation names, paths (``"books__genres"``) and Django's ``Prefetch``
+        objects (``Prefetch("books", queryset=..., to_attr=...)``); ``None`` clears
+        the lookups, as in Django.
+        """
+        if lookups == (None,):
+            return self._chain(prefetch_related=())
+        for lookup in lookups:
+            if lookup is None:
+                raise TypeError("prefetch_related(None) clears the lookups; pass it alone.")
+            check_lookup(self.model, lookup)
         return self._chain(prefetch_related=(*self._query.prefetch_related, *lookups))
 
     def values(self, *fields: str) -> QuerySet[M]:
@@ -254,7 +263,7 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
         names = (*self._query.select_related, *self._query.prefetch_related)
         if not names or self._values is not None or not objs:
             return
-        await prefetch_related_objects(objs, names, using=self._db)
+        await prefetch(objs, names)
 
     def __aiter__(self) -> AsyncIterator[Any]:
         """Iterate with ``async for``: fetch every page once, then serve from the cache.

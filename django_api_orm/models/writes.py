@@ -5,12 +5,14 @@ Each decides what to send; ``persistence`` and the compiler send it.
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from django_api_orm.exceptions import BadRequestError
 from django_api_orm.models import persistence
+from django_api_orm.models.fields import ForeignKey
 from django_api_orm.models.sync import sync_twin
 
 if TYPE_CHECKING:
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
     from django_api_orm.models.lookups import Q
     from django_api_orm.models.query import Query
 
-__all__ = ["WriteMethods"]
+__all__ = ["WriteMethods", "patch_fields"]
 
 M = TypeVar("M", bound="RemoteModel")
 
@@ -216,3 +218,43 @@ class WriteMethods(Generic[M]):
 
 def _resolve_callables(mapping: dict[str, Any]) -> dict[str, Any]:
     return {k: v() if callable(v) else v for k, v in mapping.items()}
+
+
+async def patch_fields(
+    obj: RemoteModel, values: dict[str, Any], *, using: str | None = None
+) -> None:
+    """PATCH only ``values`` (``{field name: value}``) of ``obj``, as Django's ``update()`` of
+    one row: no signal, and the instance's other values (unsaved changes included) are
+    left alone. The fields sent then hold what the server answered for them.
+
+    What relation managers send: ``{"author": 7}`` for ``author.books.add(book)``,
+    ``{"genres": [1, 2]}`` for ``book.genres.add(genre)``.
+    """
+    model = type(obj)
+    fields = persistence.writable_fields(model, values, action="A related manager")
+    shadow = copy.copy(obj)  # the answer is loaded here, never over obj's other values
+    for field in fields:
+        value = values[field.name]
+        if isinstance(field, ForeignKey) and value is not None and not isinstance(value, field.to):
+            setattr(shadow, field.attname, value)
+        elif isinstance(field, ForeignKey):
+            setattr(shadow, field.name, value)
+        else:
+            setattr(shadow, field.attname, value)
+    compiler = persistence.compiler_for(shadow, using)
+    await compiler.update(shadow, shadow._to_wire_dict(fields), partial=True)
+    state, answered = obj._state, shadow._state
+    state.db, state.adding = answered.db, False
+    local = vars(obj)
+    wire = None if state.wire is None else dict(state.wire)
+    for field in fields:
+        local[field.attname] = getattr(shadow, field.attname)
+        if wire is not None and answered.wire is not None and field.source in answered.wire:
+            wire[field.source] = answered.wire[field.source]
+        if isinstance(field, ForeignKey):
+            related = (answered.relations or {}).get(field.name)
+            if related is not None and related.pk == local[field.attname]:
+                state.cache_relation(field.name, related)
+            else:
+                state.forget_relation(field.name)
+    state.wire = wire
