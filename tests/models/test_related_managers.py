@@ -460,3 +460,83 @@ def test_sync_prefetch_related_objects(api: respx.MockRouter) -> None:
     authors = [Author.from_api(ann)]
     prefetch_related_objects(authors, "books")
     assert [b.pk for b in authors[0].books.all()] == [1]
+
+
+async def test_aupdate_or_create_sets_the_foreign_key(api: respx.MockRouter) -> None:
+    """Creates with the author in the body when nothing matches."""
+    api.get("books/").respond(json=page([]))
+    post = api.post("books/").respond(201, json=book(4, author=7, title="T"))
+    obj, created = await Author.from_api(ann).books.aupdate_or_create(
+        title="T", defaults={"price": 2}
+    )
+    assert created and obj.author_id == 7
+    assert json.loads(post.calls.last.request.content)["author"] == 7
+
+
+async def test_many_acreate_creates_then_adds(api: respx.MockRouter) -> None:
+    """POSTs the topic, then PATCHes the article's list with it."""
+    api.post("topics/").respond(201, json={"id": 8, "name": "new"})
+    route = api.patch("articles/5/").mock(side_effect=answer_list)
+    obj = Article.from_api(article(5, [1]))
+    created = await obj.topics.acreate(name="new")
+    assert created.pk == 8
+    assert json.loads(route.calls.last.request.content) == {"topics": [1, 8]}
+    assert paths(api) == ["POST /api/topics/", "PATCH /api/articles/5/"]
+
+
+async def test_reverse_many_add_by_pk_fetches_the_objects(api: respx.MockRouter) -> None:
+    """A pk given to topic.articles.aadd() is fetched first (a detail GET: articles/ has
+    no id__in filter): its list is needed. A pk that does not exist raises."""
+    api.get("articles/1/").respond(json=article(1, []))
+    api.get("articles/2/").respond(404)
+    route = api.patch("articles/1/").respond(json=article(1, [3]))
+    topic = Topic.from_api({"id": 3, "name": "c"})
+    await topic.articles.aadd(1)
+    assert paths(api) == ["GET /api/articles/1/", "PATCH /api/articles/1/"]
+    assert json.loads(route.calls.last.request.content) == {"topics": [3]}
+    with pytest.raises(Article.DoesNotExist, match="2"):
+        await topic.articles.aadd(2)
+
+
+async def test_reverse_many_aset(api: respx.MockRouter) -> None:
+    """Removes the topic from the articles not given, adds it to the new ones."""
+    api.get("articles/").respond(json=page([article(1, [3]), article(2, [3, 4])]))
+    api.patch(url__regex=r".*/articles/\d+/$").mock(
+        side_effect=lambda r: httpx.Response(
+            200, json={**article(int(r.url.path.split("/")[-2]), []), **json.loads(r.content)}
+        )
+    )
+    topic = Topic.from_api({"id": 3, "name": "c"})
+    await topic.articles.aset(
+        [Article.from_api(article(2, [3, 4])), Article.from_api(article(6, []))]
+    )
+    got = sorted((c.request.url.path, json.loads(c.request.content)) for c in api.calls[1:])
+    assert got == [("/api/articles/1/", {"topics": []}), ("/api/articles/6/", {"topics": [3]})]
+
+
+async def test_prefetch_forward_to_attr_is_the_object(api: respx.MockRouter) -> None:
+    """A foreign key's to_attr holds the object (None when the queryset leaves it out)."""
+    api.get("books/").respond(json=page([book(1, author=7), book(2, author=8)]))
+    api.get("authors/").respond(json=page([ann]))
+    lookup = Prefetch("author", queryset=Author.objects.filter(id__in=[7, 8]), to_attr="writer")
+    b1, b2 = [b async for b in Book.objects.prefetch_related(lookup)]
+    assert b1.writer.name == "Ann" and b2.writer is None
+
+
+async def test_prefetch_many_in_the_querysets_order(api: respx.MockRouter) -> None:
+    """A many-to-many prefetched with an ordered queryset keeps that order."""
+    api.get("articles/").respond(json=page([article(5, [1, 2])]))
+    api.get("topics/").respond(json=page([{"id": 2, "name": "a"}, {"id": 1, "name": "b"}]))
+    lookup = Prefetch("topics", queryset=Topic.objects.order_by("name"))
+    (obj,) = [a async for a in Article.objects.prefetch_related(lookup)]
+    assert [t.pk for t in obj.topics.all()] == [2, 1]
+    assert paths(api)[1] == "GET /api/topics/?id__in=1,2&ordering=name&page_size=100"
+
+
+def test_a_lookup_seen_twice_with_a_queryset_raises(api: respx.MockRouter) -> None:
+    """As Django: a lookup already done cannot come back with a queryset."""
+    api.get("books/").respond(json=page([]))
+    with pytest.raises(ValueError, match="already seen with a different queryset"):
+        prefetch_related_objects(
+            [Author.from_api(ann)], "books", Prefetch("books", queryset=Book.objects.all())
+        )
