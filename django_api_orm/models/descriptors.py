@@ -121,6 +121,7 @@ def _reverse_manager_class(superclass: Any, rel: ReverseManyDescriptor) -> type:
             self.instance = instance
             self.model = field.model
             self.name = rel.name
+            self.field = field  # as Django's: the foreign key pointing at the instance
 
         def get_queryset(self) -> QuerySet[Any]:
             pk = self.instance.pk
