@@ -62,16 +62,21 @@ def contribute_reverse_relations(declared: Iterable[Field]) -> None:
     A relation to a model not declared yet (``ForeignKey("Author")``) waits
     until that model exists.
     """
-    _pending.extend(f for f in declared if isinstance(f, ForeignKey | ManyToManyField))
-    waiting = []
-    for field in _pending:
+    queue = [*_pending, *(f for f in declared if isinstance(f, ForeignKey | ManyToManyField))]
+    _pending.clear()
+    while queue:
+        field = queue.pop(0)
         try:
             target = field.to
         except LookupError:
-            waiting.append(field)
+            _pending.append(field)
             continue
-        _install(field, target)
-    _pending[:] = waiting
+        try:
+            _install(field, target)
+        except TypeError:
+            # A clash drops this relation only: the others still wait for their model.
+            _pending.extend(queue)
+            raise
 
 
 def _install(field: ForeignKey | ManyToManyField, target: type[RemoteModel]) -> None:
@@ -79,7 +84,11 @@ def _install(field: ForeignKey | ManyToManyField, target: type[RemoteModel]) -> 
     if name.endswith("+"):
         return  # as Django: no reverse accessor
     existing = target.__dict__.get(name)
-    if isinstance(existing, Reverse) and existing.field is field:
+    if isinstance(existing, Reverse) and (
+        existing.field is field or _redeclared(existing.field, field)
+    ):
+        if existing.field is not field:
+            setattr(target, name, type(existing)(field, name))  # type: ignore[arg-type]
         return
     if existing is not None or target._meta._by_name.get(name) is not None:
         raise TypeError(
@@ -92,6 +101,17 @@ def _install(field: ForeignKey | ManyToManyField, target: type[RemoteModel]) -> 
         else ReverseManyToManyDescriptor(field, name)
     )
     setattr(target, name, descriptor)
+
+
+def _redeclared(old: Field, new: Field) -> bool:
+    """Whether ``new`` is ``old`` of a model declared again (a module imported twice):
+    the registry then replaces the model, and its reverse accessor follows."""
+    before, after = old.model, new.model
+    return (
+        type(old) is type(new)
+        and old.name == new.name
+        and (before.__module__, before.__qualname__) == (after.__module__, after.__qualname__)
+    )
 
 
 def reverse_relations(

@@ -540,3 +540,35 @@ def test_a_lookup_seen_twice_with_a_queryset_raises(api: respx.MockRouter) -> No
         prefetch_related_objects(
             [Author.from_api(ann)], "books", Prefetch("books", queryset=Book.objects.all())
         )
+
+
+def test_reverse_many_to_many_name_clash_raises() -> None:
+    """A related_name taken on the target raises TypeError, as for foreign keys."""
+    with pytest.raises(TypeError, match=r"related_name 'name' clashes with Topic\.name"):
+
+        class Clashing(RemoteModel):
+            topics = fields.ManyToManyField(Topic, related_name="name")
+
+            class Meta:
+                endpoint = "clashing/"
+                filter_fields: dict[str, list[str]] = {}
+                ordering_fields = ["id"]
+
+
+def test_a_redeclared_model_takes_over_its_reverse_accessor() -> None:
+    """Declaring a model again (a module imported twice) moves the accessor to the new class."""
+
+    def declare() -> type[RemoteModel]:
+        class Redeclared(RemoteModel):
+            topics = fields.ManyToManyField(Topic, related_name="redeclared")
+
+            class Meta:
+                endpoint = "redeclared/"
+                filter_fields = {"topics": ["exact"]}
+                ordering_fields = ["id"]
+
+        return Redeclared
+
+    declare()
+    second = declare()
+    assert Topic.from_api({"id": 1, "name": "a"}).redeclared.model is second
