@@ -355,7 +355,7 @@ def _many_manager_class(superclass: Any, field: ManyToManyField) -> type:
 
         def _check_saved(self) -> None:
             instance = self.instance
-            if instance.pk is None or instance._state.adding:
+            if instance.pk is None:
                 raise ValueError(
                     f'"{instance!r}" needs to have a value for field '
                     f'"{instance._meta.pk.attname}" before this many-to-many relationship '
