@@ -108,6 +108,12 @@ class ReverseManyDescriptor:
         superclass: Any = type(self.field.model._default_manager)
         return _reverse_manager_class(superclass, self)(instance)
 
+    def __set__(self, instance: RemoteModel, value: Any) -> None:
+        raise TypeError(
+            "Direct assignment to the reverse side of a related set is prohibited. "
+            f"Use {self.name}.set() instead."
+        )
+
 
 @functools.cache
 def _reverse_manager_class(superclass: Any, rel: ReverseManyDescriptor) -> type:
@@ -296,6 +302,29 @@ class ManyRelatedDescriptor:
         superclass: Any = type(self.field.to._default_manager)
         return _many_manager_class(superclass, self.field)(instance)
 
+    def __set__(self, instance: RemoteModel, value: Any) -> None:
+        """``book.genres = [g1, 2]`` (or ``Book(genres=...)``) sets ``book.genres_ids``: the
+        list is part of the object on the wire, sent by its next save. (Django refuses
+        this assignment because its rows live in another table; here they do not.)"""
+        from django_api_orm.models.base import RemoteModel
+
+        field = self.field
+        if value is not None:
+            if isinstance(value, str | bytes) or not hasattr(value, "__iter__"):
+                raise TypeError(
+                    f"{field.model.__name__}.{field.name} takes a list of "
+                    f"{field.to.__name__} instances or primary keys, got {value!r}."
+                )
+            items = list(value)
+            for item in items:
+                if isinstance(item, RemoteModel | DjangoModel) and not isinstance(item, field.to):
+                    raise TypeError(
+                        f"'{field.to._meta.object_name}' instance expected, got {item!r}"
+                    )
+            value = [item.pk if isinstance(item, field.to) else item for item in items]
+        setattr(instance, field.attname, value)
+        forget_prefetched(instance, field.name)
+
 
 @functools.cache
 def _many_manager_class(superclass: Any, field: ManyToManyField) -> type:
@@ -440,6 +469,12 @@ class ReverseManyToManyDescriptor:
             return self
         superclass: Any = type(self.field.model._default_manager)
         return _reverse_many_manager_class(superclass, self)(instance)
+
+    def __set__(self, instance: RemoteModel, value: Any) -> None:
+        raise TypeError(
+            "Direct assignment to the reverse side of a many-to-many set is prohibited. "
+            f"Use {self.name}.set() instead."
+        )
 
 
 @functools.cache

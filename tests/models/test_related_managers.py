@@ -572,3 +572,21 @@ def test_a_redeclared_model_takes_over_its_reverse_accessor() -> None:
     declare()
     second = declare()
     assert Topic.from_api({"id": 1, "name": "a"}).redeclared.model is second
+
+
+async def test_assigning_the_many_to_many_sets_the_list(api: respx.MockRouter) -> None:
+    """Article(topics=[...]) and article.topics = [...] set topics_ids, sent by the save
+    (not silently dropped); the reverse sides refuse assignment, as Django's."""
+    route = api.post("articles/").respond(201, json=article(3, [1, 2]))
+    obj = Article(title="x", topics=[1, Topic.from_api({"id": 2, "name": "b"})])
+    assert obj.topics_ids == [1, 2]
+    await obj.asave()
+    assert json.loads(route.calls.last.request.content) == {"title": "x", "topics": [1, 2]}
+    obj.topics = [7]
+    assert obj.topics_ids == [7]
+    with pytest.raises(TypeError, match="'Topic' instance expected"):
+        obj.topics = [Author.from_api(ann)]
+    with pytest.raises(TypeError, match=r"Use books\.set"):
+        Author.from_api(ann).books = []
+    with pytest.raises(TypeError, match=r"Use articles\.set"):
+        Topic.from_api({"id": 1, "name": "a"}).articles = []
