@@ -590,3 +590,29 @@ async def test_assigning_the_many_to_many_sets_the_list(api: respx.MockRouter) -
         Author.from_api(ann).books = []
     with pytest.raises(TypeError, match=r"Use articles\.set"):
         Topic.from_api({"id": 1, "name": "a"}).articles = []
+
+
+async def test_aset_takes_a_queryset(api: respx.MockRouter) -> None:
+    """A QuerySet given to aset() is evaluated with async for, then its pks sent."""
+    api.get("topics/").respond(json=page([{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]))
+    route = api.patch("articles/5/").mock(side_effect=answer_list)
+    obj = Article.from_api(article(5, [9]))
+    await obj.topics.aset(Topic.objects.filter(id__in=[1, 2]))
+    assert json.loads(route.calls.last.request.content) == {"topics": [1, 2]}
+
+
+def test_reverse_many_sync_twins(api: respx.MockRouter) -> None:
+    """add(), remove(), clear() and set() of the reverse accessor in sync code."""
+    api.patch("articles/1/").mock(
+        side_effect=lambda r: httpx.Response(200, json={**article(1, []), **json.loads(r.content)})
+    )
+    api.get("articles/").respond(json=page([]))
+    topic = Topic.from_api({"id": 3, "name": "c"})
+    one = Article.from_api(article(1, []))
+    topic.articles.add(one)
+    assert one.topics_ids == [3]
+    topic.articles.remove(one)
+    topic.articles.clear()
+    topic.articles.set([])
+    assert one.topics_ids == []
+    assert [p for p in paths(api) if p.startswith("PATCH")] == ["PATCH /api/articles/1/"] * 2
