@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Literal, Self, overload
 
 from django.core import exceptions as django_exceptions
 from django.core.exceptions import ValidationError
+from django.utils.functional import classproperty
 
 from django_api_orm.exceptions import InvalidResponseError
 from django_api_orm.hydration import hydrate
@@ -169,6 +170,7 @@ class RemoteModelBase(type):
         for key, manager in managers:
             manager.contribute_to_class(cls, key)
         cls._default_manager = getattr(cls, managers[0][0])
+        opts.managers = [getattr(cls, key) for key, _ in managers]
 
     @staticmethod
     def _add_display(cls: Any, field: Field) -> None:
@@ -202,6 +204,11 @@ class RemoteModel(metaclass=RemoteModelBase):
 
     #: Where the instance came from: its row, service alias, relations (Django's ``_state``).
     _state: ModelState
+
+    @classproperty
+    def _base_manager(cls) -> BaseManager[Any]:
+        """A plain manager of the model, as Django's ``Model._base_manager``."""
+        return cls._meta.base_manager
 
     def __init__(self, **kwargs: Any) -> None:
         opts = self._meta
@@ -499,6 +506,20 @@ class RemoteModel(metaclass=RemoteModelBase):
             errors = exc.update_error_dict(errors)
         if errors:
             raise ValidationError(errors)
+
+    def validate_unique(self, exclude: Iterable[str] | None = None) -> None:
+        """Do nothing: uniqueness is the provider's to check, when the object is saved.
+
+        Django's ``ModelForm`` calls this after ``full_clean()``. A remote model
+        declares no unique fields: asking the provider here would cost a request
+        per field and still race with other writers. A duplicate is refused by
+        the provider's 400 on save (``BadRequestError``, a ``ValidationError``
+        keyed by field): ``form.add_error(None, error)`` shows it on its field.
+        """
+
+    def validate_constraints(self, exclude: Iterable[str] | None = None) -> None:
+        """Do nothing: a remote model's constraints are the provider's (see
+        :meth:`validate_unique`)."""
 
 
 def _error_list(error: ValidationError) -> list[ValidationError]:

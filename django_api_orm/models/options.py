@@ -119,6 +119,134 @@ class Options:
         self._by_name: dict[str, Field] = {}
         #: Managers declared on this class (Django's ``local_managers``), for subclasses.
         self.local_managers: list[BaseManager[Any]] = []
+        #: Every manager of the model, the default one first (Django's ``managers``).
+        self.managers: list[BaseManager[Any]] = []
+        self._base_manager: BaseManager[Any] | None = None
+        #: Django's generic relations and other private fields: a remote model has none.
+        self.private_fields: list[Any] = []
+        #: Multi-table inheritance parents: a remote model has none (each is one endpoint).
+        self.parents: dict[type, Any] = {}
+
+    # --- what Django's own code reads (forms, the admin, serializers, filters) ---
+
+    #: A remote model is its own concrete model: no proxies, no swapping, no tables.
+    proxy = False
+    swapped = None
+    managed = False
+    auto_created = False
+    #: Uniqueness is the provider's to check (a duplicate answers 400): nothing local.
+    unique_together: tuple[tuple[str, ...], ...] = ()
+    constraints: tuple[Any, ...] = ()
+    total_unique_constraints: tuple[Any, ...] = ()
+    indexes: tuple[Any, ...] = ()
+    order_with_respect_to = None
+    default_permissions = ("add", "change", "delete", "view")
+    permissions: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def concrete_model(self) -> type[RemoteModel]:
+        """The model itself (Django's ``concrete_model``; a remote model is no proxy)."""
+        return self.model
+
+    @property
+    def concrete_fields(self) -> list[Field]:
+        """Every field but the many-to-many ones (Django keeps those apart)."""
+        return [f for f in self.fields if not f.many_to_many]
+
+    @property
+    def local_fields(self) -> list[Field]:
+        """As ``concrete_fields``: every field of a remote model is its own."""
+        return self.concrete_fields
+
+    @property
+    def local_concrete_fields(self) -> list[Field]:
+        return self.concrete_fields
+
+    @property
+    def many_to_many(self) -> list[Field]:
+        """The ``ManyToManyField``s (also in ``fields``: a form saves them with the object)."""
+        return [f for f in self.fields if f.many_to_many]
+
+    @property
+    def local_many_to_many(self) -> list[Field]:
+        return self.many_to_many
+
+    @property
+    def related_objects(self) -> list[Any]:
+        """The reverse relations: one ``ManyToOneRel`` (or ``ManyToManyRel``) for each
+        foreign key (or many-to-many field) of a declared model pointing at this one.
+
+        Each is the ``remote_field`` of that field, as in Django; hidden ones
+        (``related_name`` ending in ``+``) are included, as Django's are.
+        """
+        from django_api_orm.models.registry import registered_models
+
+        rels = []
+        for model in registered_models():
+            for field in model._meta.fields:
+                if not field.is_relation or field.inherited:
+                    continue
+                try:
+                    target = field.related_model
+                except LookupError:
+                    continue  # a lazy reference to a model not declared yet
+                if target is self.model:
+                    rels.append(field.remote_field)
+        return rels
+
+    def get_fields(
+        self, include_parents: bool = True, include_hidden: bool = False
+    ) -> tuple[Any, ...]:
+        """Return the reverse relations, then every field, as Django's ``get_fields()``.
+
+        Hidden reverse relations (``related_name="...+"``) only with
+        ``include_hidden=True``. ``include_parents`` is accepted for Django's
+        callers: a remote model has no parent tables.
+        """
+        reverse = [r for r in self.related_objects if include_hidden or not r.hidden]
+        return (*reverse, *self.fields)
+
+    @property
+    def fields_map(self) -> dict[str, Any]:
+        """Every field and reverse relation by name (fields also by attname)."""
+        out: dict[str, Any] = {r.name: r for r in self.related_objects}
+        for field in self.fields:
+            out[field.name] = out[field.attname] = field
+        return out
+
+    @property
+    def default_manager(self) -> BaseManager[Any] | None:
+        """The model's default manager (the first declared; ``objects`` if none)."""
+        return self.managers[0] if self.managers else None
+
+    @property
+    def base_manager(self) -> BaseManager[Any]:
+        """A plain ``Manager`` of the model, as Django's ``_base_manager``: every
+        object the provider lists, whatever the default manager filters out."""
+        if self._base_manager is None:
+            from django_api_orm.models.queryset import Manager
+
+            manager: BaseManager[Any] = Manager()
+            manager.name = "_base_manager"
+            manager.model = self.model
+            manager.auto_created = True  # type: ignore[attr-defined]
+            self._base_manager = manager
+        return self._base_manager
+
+    @property
+    def app_config(self) -> Any:
+        """The ``AppConfig`` of ``app_label`` (``None`` if it is no installed app)."""
+        from django.apps import apps
+
+        return apps.app_configs.get(self.app_label)
+
+    @property
+    def verbose_name_raw(self) -> str:
+        return str(self.verbose_name)
+
+    @property
+    def pk_name(self) -> str:
+        return self.pk.name
 
     # --- fields -------------------------------------------------------------
 
@@ -178,10 +306,6 @@ class Options:
                 f"{self.object_name} has no field named '{name}'. "
                 f"Choices are: {', '.join(self.field_names)}."
             ) from None
-
-    def get_fields(self) -> tuple[Field, ...]:
-        """Return every field, in declaration order (Django's ``get_fields()``)."""
-        return tuple(self.fields)
 
     @property
     def field_names(self) -> list[str]:

@@ -125,6 +125,12 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
         return self._chain(order_by=flipped)
 
     @property
+    def _prefetch_related_lookups(self) -> tuple[str, ...]:
+        """The ``prefetch_related()`` names, under Django's name (``ModelChoiceField``
+        reads it to choose between ``iterator()`` and evaluating the queryset)."""
+        return self._query.prefetch_related
+
+    @property
     def ordered(self) -> bool:
         """Whether the results come in a defined order."""
         return bool(self._query.effective_ordering)

@@ -21,7 +21,9 @@ import copy
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, overload
 
+from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 
 from django_api_orm.bridge import refuse_in_event_loop
 from django_api_orm.exceptions import InvalidResponseError
@@ -54,6 +56,23 @@ class _NotProvided:
 NOT_PROVIDED: Any = _NotProvided()
 
 EMPTY_VALUES: tuple[Any, ...] = (None, "", [], (), {})
+
+#: What ``formfield()`` passes on to a choice field (Django's list).
+_CHOICE_FIELD_OPTIONS = frozenset(
+    {
+        "coerce",
+        "empty_value",
+        "choices",
+        "required",
+        "widget",
+        "label",
+        "initial",
+        "help_text",
+        "error_messages",
+        "show_hidden_initial",
+        "disabled",
+    }
+)
 
 Validator = Callable[[Any], None]
 
@@ -95,6 +114,23 @@ class Field:
     auto_created = False
     #: True for a field naming other objects (a foreign key, a many-to-many), as Django's.
     is_relation = False
+    #: Django's relation flags: ``None`` for a field that is no relation, as Django's.
+    many_to_one: bool | None = None
+    one_to_many: bool | None = None
+    one_to_one: bool | None = None
+    many_to_many: bool | None = None
+    #: Every field holds a value of the resource (Django: a column); none is hidden.
+    concrete = True
+    hidden = False
+    #: Uniqueness is the provider's to check (a duplicate answers 400).
+    unique = False
+    db_index = False
+    #: True for a copy of a parent's field made for a subclass (``clone()``).
+    inherited = False
+    #: The values Django's forms treat as empty (``Field.empty_values``).
+    empty_values: ClassVar[list[Any]] = list(EMPTY_VALUES)
+    #: What ``get_choices()`` puts first, as Django's ``BLANK_CHOICE_DASH``.
+    blank_choice: ClassVar[list[tuple[str, str]]] = [("", "---------")]
     #: What ``get_internal_type()`` answers, as Django's built-in fields do: the
     #: built-in field class a field is or extends (``EmailField``: ``"CharField"``).
     internal_type: ClassVar[str] = "Field"
@@ -170,7 +206,9 @@ class Field:
 
     def clone(self) -> Field:
         """Return an unbound copy, for a subclass inheriting this field."""
-        return copy.copy(self)
+        clone = copy.copy(self)
+        clone.inherited = True
+        return clone
 
     @property
     def validators(self) -> list[Validator]:
@@ -201,6 +239,116 @@ class Field:
             # A shared list would leak one instance's changes into every other.
             return copy.deepcopy(default)
         return default
+
+    # --- Django's field API (forms, the admin, serializers) ------------------
+
+    @property
+    def editable(self) -> bool:
+        """False for a ``read_only`` field (the auto ``id`` among them): Django's forms
+        and the admin leave it out, as the provider ignores it in a write."""
+        return not self.read_only
+
+    @property
+    def serialize(self) -> bool:
+        """Whether ``django.core.serializers`` writes the field (the pk goes apart)."""
+        return not self.primary_key
+
+    @property
+    def remote_field(self) -> Any:
+        """The relation object of a relation field (Django's ``remote_field``); ``None``."""
+        return None
+
+    @property
+    def related_model(self) -> type[RemoteModel] | None:
+        """The model a relation field points at; ``None`` for any other field."""
+        return None
+
+    @property
+    def column(self) -> str:
+        """The key of the field in the provider's JSON (Django: the column name)."""
+        return self.source
+
+    def __lt__(self, other: object) -> bool:
+        # Django's fields_for_model() sorts fields: in declaration order.
+        if isinstance(other, Field):
+            return self.creation_counter < other.creation_counter
+        return NotImplemented
+
+    def value_from_object(self, obj: RemoteModel) -> Any:
+        """Return this field's value on ``obj`` (a foreign key's: the related pk)."""
+        return getattr(obj, self.attname)
+
+    def value_to_string(self, obj: RemoteModel) -> str:
+        """Return this field's value on ``obj`` as text, as the provider's JSON has it
+        (``django.core.serializers`` calls it for values that are not plain types)."""
+        value = self.to_wire(self.value_from_object(obj))
+        return "" if value is None else str(value)
+
+    def save_form_data(self, instance: RemoteModel, data: Any) -> None:
+        """Set the value a form cleaned on ``instance`` (Django's ``construct_instance``)."""
+        setattr(instance, self.name, data)
+
+    def get_choices(
+        self,
+        include_blank: bool = True,
+        blank_choice: Sequence[tuple[Any, Any]] | None = None,
+        limit_choices_to: Any = None,
+        ordering: Sequence[str] = (),
+    ) -> list[tuple[Any, Any]]:
+        """Return ``choices`` for a ``<select>``, the blank choice first if asked, as
+        Django's ``Field.get_choices()`` (a relation field lists the related objects)."""
+        blank = list(self.blank_choice if blank_choice is None else blank_choice)
+        if self.choices is None:
+            raise TypeError(
+                f"{self.model.__name__}.{self.name} has no choices (it declares none and "
+                "is not a relation)."
+            )
+        return [*blank, *self.choices] if include_blank else list(self.choices)
+
+    def formfield(
+        self,
+        form_class: type[forms.Field] | None = None,
+        choices_form_class: type[forms.Field] | None = None,
+        **kwargs: Any,
+    ) -> forms.Field | None:
+        """Return the ``django.forms`` field of this field, as Django's ``formfield()``.
+
+        ``required`` is ``not blank``, the label is the capitalised
+        ``verbose_name``, ``help_text`` and a default (``initial``) are passed on;
+        a field with ``choices`` is a ``TypedChoiceField`` with a blank choice
+        (unless it has a default), coerced by ``to_python``.
+        """
+        defaults: dict[str, Any] = {
+            "required": not self.blank,
+            "label": capfirst(self.verbose_name),
+            "help_text": self.help_text,
+        }
+        if self.has_default():
+            if callable(self.default):
+                defaults["initial"] = self.default
+                defaults["show_hidden_initial"] = True
+            else:
+                defaults["initial"] = self.get_default()
+        if self.choices is not None:
+            include_blank = self.blank or not (self.has_default() or "initial" in kwargs)
+            defaults["choices"] = self.get_choices(include_blank=include_blank)
+            defaults["coerce"] = self.to_python
+            if self.null:
+                defaults["empty_value"] = None
+            form_class = choices_form_class or forms.TypedChoiceField
+            # Options of the plain form field make no sense for a choice field (Django's rule).
+            kwargs = {k: v for k, v in kwargs.items() if k in _CHOICE_FIELD_OPTIONS}
+        else:
+            defaults.update(self.formfield_defaults())
+        defaults.update(kwargs)
+        return (form_class or self.form_class)(**defaults)
+
+    #: The ``django.forms`` field class ``formfield()`` makes.
+    form_class: ClassVar[type[forms.Field]] = forms.CharField
+
+    def formfield_defaults(self) -> dict[str, Any]:
+        """The form field's own options (``max_length``, ``widget``...), for subclasses."""
+        return {}
 
     def __repr__(self) -> str:
         path = f"{type(self).__module__}.{type(self).__qualname__}"

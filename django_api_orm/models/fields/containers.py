@@ -6,6 +6,7 @@ import copy
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django import forms
 from django.core.exceptions import ValidationError
 
 from django_api_orm.hydration import hydrate_one
@@ -21,6 +22,9 @@ class _ContainerField(Field):
     """A list or dict of values each converted and validated by ``child`` (any field)."""
 
     scalar = False
+
+    #: Edited as JSON text in a form (Django's ``forms.JSONField``).
+    form_class = forms.JSONField
 
     child_suffix: ClassVar[str]
 
@@ -46,6 +50,10 @@ class _ContainerField(Field):
 
     def _items(self, value: Any) -> Iterable[tuple[str, Any]]:
         raise NotImplementedError
+
+    def value_to_string(self, obj: RemoteModel) -> Any:
+        # The JSON value itself (as Django's JSONField): serializers nest it.
+        return self.to_wire(self.value_from_object(obj))
 
     def _check_items(self, value: Any, check: Callable[[Any], None]) -> None:
         errors: list[ValidationError] = []
@@ -153,6 +161,9 @@ class EmbeddedField(Field):
 
     scalar = False
 
+    #: Edited as JSON text in a form: the record's fields as a JSON object.
+    form_class = forms.JSONField
+
     wire_types = (dict,)
 
     def __init__(self, to: type[RemoteModel], **kwargs: Any) -> None:
@@ -184,6 +195,16 @@ class EmbeddedField(Field):
         if value is None:
             return None
         return self.to_python(value)._to_wire_dict()
+
+    def value_from_object(self, obj: RemoteModel) -> Any:
+        """The record as a JSON object (what a form edits and a serializer writes)."""
+        return self.to_wire(getattr(obj, self.attname))
+
+    def value_to_string(self, obj: RemoteModel) -> Any:
+        return self.value_from_object(obj)
+
+    def save_form_data(self, instance: RemoteModel, data: Any) -> None:
+        setattr(instance, self.name, self.to_python(data))
 
     def run_validators(self, value: Any) -> None:
         super().run_validators(value)

@@ -6,10 +6,12 @@ object the service's dialect reads (``BaseDialect.related_pk``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 
 from django_api_orm.dialects.base import BaseDialect
 from django_api_orm.hydration import hydrate_one
@@ -21,7 +23,14 @@ from django_api_orm.state import ModelState
 if TYPE_CHECKING:
     from django_api_orm.models.base import RemoteModel
 
-__all__ = ["ForeignKey", "ManyToManyField", "RelatedField"]
+__all__ = [
+    "ForeignKey",
+    "ForeignObjectRel",
+    "ManyToManyField",
+    "ManyToManyRel",
+    "ManyToOneRel",
+    "RelatedField",
+]
 
 #: Reads nested objects of rows that came with no dialect (``Model.from_api`` on an embedded model).
 _PLAIN = BaseDialect()
@@ -34,12 +43,138 @@ def _pk_of(value: Any) -> Any:
     return value
 
 
+class _ImplicitThroughOptions:
+    auto_created = True
+
+
+class _ImplicitThrough:
+    """A many-to-many relation's ``through``: the provider's list of pks, no model.
+    Django's code asks ``through._meta.auto_created`` (true: nothing to edit apart)."""
+
+    _meta = _ImplicitThroughOptions()
+
+
+class ForeignObjectRel:
+    """The other side of a relation field, as Django's ``ForeignObjectRel``.
+
+    It is the field's ``remote_field`` (``.model`` the target, ``.field`` the
+    field) and, in the target's ``_meta.related_objects``, the reverse relation
+    (``.related_model`` the model holding the field, ``get_accessor_name()`` the
+    reverse manager's name, ``author.books``).
+    """
+
+    is_relation = True
+    auto_created = True
+    concrete = False
+    editable = False
+    null = True
+    empty_strings_allowed = False
+    parent_link = False
+    on_delete = None
+    symmetrical = False
+    multiple = True
+    through: Any = None
+
+    def __init__(self, field: RelatedField) -> None:
+        self.field = field
+        #: Django's ``limit_choices_to``: a remote relation sets none.
+        self.limit_choices_to: dict[str, Any] = {}
+
+    @property
+    def model(self) -> type[RemoteModel]:
+        """The model the field points at."""
+        return self.field.to
+
+    @property
+    def related_model(self) -> type[RemoteModel]:
+        """The model holding the field (the reverse side's objects)."""
+        return self.field.model
+
+    @property
+    def remote_field(self) -> RelatedField:
+        return self.field
+
+    @property
+    def related_name(self) -> str | None:
+        return self.field.related_name
+
+    @property
+    def related_query_name(self) -> str:
+        return self.field.related_query_name()
+
+    @property
+    def name(self) -> str:
+        """As Django: the reverse query name (``related_name`` or the model's name)."""
+        return self.field.related_query_name()
+
+    @property
+    def hidden(self) -> bool:
+        return self.is_hidden()
+
+    def is_hidden(self) -> bool:
+        """Whether the relation has no reverse accessor (``related_name`` ends in ``+``)."""
+        return bool(self.related_name) and str(self.related_name).endswith("+")
+
+    @property
+    def many_to_many(self) -> bool | None:
+        return self.field.many_to_many
+
+    @property
+    def many_to_one(self) -> bool | None:
+        return self.field.one_to_many
+
+    @property
+    def one_to_many(self) -> bool | None:
+        return self.field.many_to_one
+
+    @property
+    def one_to_one(self) -> bool | None:
+        return self.field.one_to_one
+
+    def get_accessor_name(self, model: type | None = None) -> str | None:
+        """The reverse manager's name: ``related_name``, or ``<model_name>_set``."""
+        if self.is_hidden():
+            return None
+        return self.related_name or f"{self.field.model._meta.model_name}_set"
+
+    def get_related_field(self) -> Field:
+        """The field of the target the relation stores: its primary key."""
+        target: Field = self.field.target_field
+        return target
+
+    @property
+    def target_field(self) -> Field:
+        return self.get_related_field()
+
+    @property
+    def field_name(self) -> str:
+        return self.get_related_field().name
+
+    def get_internal_type(self) -> str:
+        return self.field.get_internal_type()
+
+    def __repr__(self) -> str:
+        opts = self.field.model._meta
+        return f"<{type(self).__name__}: {opts.app_label}.{opts.model_name}>"
+
+
+class ManyToOneRel(ForeignObjectRel):
+    """The other side of a ``ForeignKey``."""
+
+
+class ManyToManyRel(ForeignObjectRel):
+    """The other side of a ``ManyToManyField``."""
+
+    through = _ImplicitThrough()
+
+
 class RelatedField(Field):
     """A field naming another RemoteModel (``to``: a class, ``"Name"`` or ``"self"``)."""
 
     scalar = False
 
     is_relation = True
+    rel_class: ClassVar[type[ForeignObjectRel]] = ForeignObjectRel
 
     def __init__(
         self,
@@ -63,6 +198,49 @@ class RelatedField(Field):
     @property
     def target_field(self) -> Field:
         return self.to._meta.pk
+
+    @property
+    def related_model(self) -> type[RemoteModel]:
+        """The model this field points at."""
+        return self.to
+
+    @property
+    def remote_field(self) -> ForeignObjectRel:
+        """The relation object (Django's ``remote_field``): ``.model`` is the target;
+        the same object is the target's reverse relation (``_meta.related_objects``)."""
+        rel: ForeignObjectRel | None = self.__dict__.get("_rel")
+        if rel is None or rel.field is not self:  # a clone has its own
+            rel = self.rel_class(self)
+            self.__dict__["_rel"] = rel
+        return rel
+
+    def related_query_name(self) -> str:
+        return self.related_name or self.model._meta.model_name
+
+    def get_choices(
+        self,
+        include_blank: bool = True,
+        blank_choice: Sequence[tuple[Any, Any]] | None = None,
+        limit_choices_to: Any = None,
+        ordering: Sequence[str] = (),
+    ) -> list[tuple[Any, Any]]:
+        """Return ``(pk, str(obj))`` of the related objects (a request, in sync code),
+        the blank choice first if asked: Django's admin list filters call it."""
+        if self.choices is not None:
+            return super().get_choices(include_blank, blank_choice, limit_choices_to, ordering)
+        from django_api_orm.models.lookups import Q
+
+        queryset: Any = self.to._default_manager.all()
+        if isinstance(limit_choices_to, Q):
+            queryset = queryset.filter(limit_choices_to)
+        elif limit_choices_to:
+            queryset = queryset.filter(**limit_choices_to)
+        if ordering:
+            queryset = queryset.order_by(*ordering)
+        attname = self.target_field.attname
+        blank = list(self.blank_choice if blank_choice is None else blank_choice)
+        choices = [(getattr(obj, attname), str(obj)) for obj in queryset]
+        return [*blank, *choices] if include_blank else choices
 
     def parse_pk(self, value: Any, dialect: BaseDialect = _PLAIN) -> Any:
         """Return the related pk of a wire value: the pk itself or a nested object."""
@@ -95,9 +273,28 @@ class ForeignKey(RelatedField):
     """
 
     internal_type = "ForeignKey"
+    many_to_one = True
+    one_to_many = False
+    one_to_one = False
+    many_to_many = False
+    rel_class = ManyToOneRel
 
     def get_attname(self) -> str:
         return f"{self.name}_id"
+
+    def formfield(
+        self,
+        form_class: type[forms.Field] | None = None,
+        choices_form_class: type[forms.Field] | None = None,
+        **kwargs: Any,
+    ) -> forms.Field | None:
+        """A ``ModelChoiceField`` over the related model's default manager (lazy: the
+        choices are listed when the form renders, in sync code)."""
+        return super().formfield(
+            form_class or forms.ModelChoiceField,
+            choices_form_class,
+            **{"queryset": self.to._default_manager.all(), "blank": self.blank, **kwargs},
+        )
 
     def contribute_to_class(self, cls: type[RemoteModel], name: str) -> None:
         super().contribute_to_class(cls, name)
@@ -135,6 +332,11 @@ class ManyToManyField(RelatedField):
     """
 
     internal_type = "ManyToManyField"
+    many_to_one = False
+    one_to_many = False
+    one_to_one = False
+    many_to_many = True
+    rel_class = ManyToManyRel
 
     wire_types = (list,)
 
@@ -151,6 +353,46 @@ class ManyToManyField(RelatedField):
 
     def get_attname(self) -> str:
         return f"{self.name}_ids"
+
+    def formfield(
+        self,
+        form_class: type[forms.Field] | None = None,
+        choices_form_class: type[forms.Field] | None = None,
+        **kwargs: Any,
+    ) -> forms.Field | None:
+        """A ``ModelMultipleChoiceField`` over the related model's default manager."""
+        defaults: dict[str, Any] = {
+            "queryset": self.to._default_manager.all(),
+            "required": not self.blank,
+            "label": capfirst(self.verbose_name),
+            "help_text": self.help_text,
+            **kwargs,
+        }
+        return (form_class or forms.ModelMultipleChoiceField)(**defaults)
+
+    def value_from_object(self, obj: RemoteModel) -> Any:
+        """The list of related pks (no request; a form's choices take pks)."""
+        return list(getattr(obj, self.attname) or ())
+
+    def value_to_string(self, obj: RemoteModel) -> str:
+        return str(self.to_wire(self.value_from_object(obj)))
+
+    def save_form_data(self, instance: RemoteModel, data: Any) -> None:
+        """Set the related pks from what a form cleaned (objects or pks).
+
+        The relation is saved *with* the object, in its one write: Django's
+        ``construct_instance()`` calls this before ``save()`` (a many-to-many
+        field is in ``_meta.fields``). Django's ``save_m2m()`` calls it again
+        after the save: the same pks then change nothing (no request, nothing
+        left to save).
+        """
+        pks = self.to_python([] if data is None else _without_request(data))
+        current = getattr(instance, self.attname)
+        if current is not None and len(current) == len(pks) and set(current) == set(pks):
+            return  # the same relation (in whatever order the provider keeps it)
+        setattr(instance, self.attname, pks)
+        if instance._state.prefetched:
+            instance._state.prefetched.pop(self.name, None)  # stale now
 
     def contribute_to_class(self, cls: type[RemoteModel], name: str) -> None:
         super().contribute_to_class(cls, name)
@@ -180,3 +422,11 @@ class ManyToManyField(RelatedField):
             return None
         target = self.target_field
         return [target.to_wire(pk) for pk in self.to_python(value)]
+
+
+def _without_request(data: Any) -> Any:
+    """Return ``data``; an empty queryset (``none()``) as ``[]`` without evaluating it."""
+    query = getattr(data, "_query", None)
+    if query is not None and getattr(query, "is_empty", False):
+        return []
+    return data

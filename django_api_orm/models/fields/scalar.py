@@ -7,6 +7,7 @@ import decimal
 import uuid
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django import forms
 from django.conf import settings
 from django.core import validators as django_validators
 from django.utils import timezone
@@ -45,6 +46,7 @@ class IntegerField(Field):
     """An integer; the wire value must be a JSON integer (not a float, string or boolean)."""
 
     internal_type = "IntegerField"
+    form_class = forms.IntegerField
 
     ready_types = frozenset({int})
 
@@ -83,6 +85,7 @@ class FloatField(Field):
     """A float; the wire value may be any JSON number."""
 
     internal_type = "FloatField"
+    form_class = forms.FloatField
 
     ready_types = frozenset({float})
 
@@ -110,6 +113,7 @@ class DecimalField(Field):
     """A ``decimal.Decimal``; DRF sends it as a string ("12.50"), and so do we."""
 
     internal_type = "DecimalField"
+    form_class = forms.DecimalField
 
     default_error_messages: ClassVar[dict[str, str]] = {
         "invalid": "'%(value)s' value must be a decimal number."
@@ -121,6 +125,9 @@ class DecimalField(Field):
         self.max_digits = max_digits
         self.decimal_places = decimal_places
         super().__init__(**kwargs)
+
+    def formfield_defaults(self) -> dict[str, Any]:
+        return {"max_digits": self.max_digits, "decimal_places": self.decimal_places}
 
     @property
     def validators(self) -> list[Validator]:
@@ -182,6 +189,10 @@ class CharField(Field):
         self.max_length = max_length
         super().__init__(**kwargs)
 
+    def formfield_defaults(self) -> dict[str, Any]:
+        # A null=True field's empty input is None, as Django's CharField.formfield().
+        return {"max_length": self.max_length, **({"empty_value": None} if self.null else {})}
+
     @property
     def validators(self) -> list[Validator]:
         extra: list[Validator] = []
@@ -200,15 +211,27 @@ class TextField(CharField):
 
     internal_type = "TextField"
 
+    def formfield_defaults(self) -> dict[str, Any]:
+        return {**super().formfield_defaults(), "widget": forms.Textarea}
+
 
 class EmailField(CharField):
     """A string validated as an e-mail address."""
+
+    form_class = forms.EmailField
 
     default_validators: ClassVar[list[Validator]] = [django_validators.validate_email]
 
 
 class URLField(CharField):
     """A string validated as a URL."""
+
+    form_class = forms.URLField
+
+    def formfield_defaults(self) -> dict[str, Any]:
+        # Django 6's default scheme for input without one (5.2 warns when it is not
+        # given); pass assume_scheme="http" to formfield() for the old one.
+        return {**super().formfield_defaults(), "assume_scheme": "https"}
 
     default_validators: ClassVar[list[Validator]] = [django_validators.URLValidator()]
 
@@ -224,6 +247,21 @@ class BooleanField(Field):
     default_error_messages: ClassVar[dict[str, str]] = {
         "invalid": "'%(value)s' value must be either True or False."
     }
+
+    def formfield(
+        self,
+        form_class: type[forms.Field] | None = None,
+        choices_form_class: type[forms.Field] | None = None,
+        **kwargs: Any,
+    ) -> forms.Field | None:
+        # As Django: a checkbox is never required (unchecked is False).
+        if self.choices is not None:
+            include_blank = not (self.has_default() or "initial" in kwargs)
+            kwargs = {"choices": self.get_choices(include_blank=include_blank), **kwargs}
+        else:
+            form_class = form_class or (forms.NullBooleanField if self.null else forms.BooleanField)
+            kwargs = {"required": False, **kwargs}
+        return super().formfield(form_class, choices_form_class, **kwargs)
 
     def to_python(self, value: Any) -> Any:
         if value is None or isinstance(value, bool):
@@ -252,6 +290,7 @@ class DateField(Field):
     """A ``datetime.date``, ``YYYY-MM-DD`` on the wire."""
 
     internal_type = "DateField"
+    form_class = forms.DateField
 
     wire_types = (str,)
     default_error_messages: ClassVar[dict[str, str]] = {
@@ -294,6 +333,7 @@ class DateTimeField(Field):
     """
 
     internal_type = "DateTimeField"
+    form_class = forms.DateTimeField
 
     wire_types = (str,)
     default_error_messages: ClassVar[dict[str, str]] = {
@@ -344,6 +384,7 @@ class TimeField(Field):
     """A ``datetime.time``, ``HH:MM[:ss[.uuuuuu]]`` on the wire."""
 
     internal_type = "TimeField"
+    form_class = forms.TimeField
 
     wire_types = (str,)
     default_error_messages: ClassVar[dict[str, str]] = {
@@ -379,6 +420,7 @@ class DurationField(Field):
     """A ``datetime.timedelta``; DRF's ``[-]DD HH:MM:SS[.uuuuuu]`` (or ISO 8601) on the wire."""
 
     internal_type = "DurationField"
+    form_class = forms.DurationField
 
     wire_types = (str,)
     default_error_messages: ClassVar[dict[str, str]] = {
@@ -413,6 +455,7 @@ class UUIDField(Field):
     """A ``uuid.UUID``, its canonical string on the wire."""
 
     internal_type = "UUIDField"
+    form_class = forms.UUIDField
 
     wire_types = (str,)
     default_error_messages: ClassVar[dict[str, str]] = {
@@ -441,8 +484,13 @@ class JSONField(Field):
     """Any JSON value, kept as the server sent it."""
 
     internal_type = "JSONField"
+    form_class = forms.JSONField
 
     scalar = False
+
+    def value_to_string(self, obj: RemoteModel) -> Any:
+        # The JSON value itself, as Django's JSONField.value_to_string(): serializers nest it.
+        return self.value_from_object(obj)
 
     def validate(self, value: Any, instance: RemoteModel | None) -> None:
         # An empty list or dict is a value for JSON, as in Django's JSONField.
