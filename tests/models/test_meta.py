@@ -14,6 +14,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.forms.models import fields_for_model, model_to_dict
 
 from django_api_orm import RemoteModel, fields
+from django_api_orm import forms as remote_forms
 from django_api_orm.models.fields.related import ManyToManyRel, ManyToOneRel
 from tests.models.conftest import page
 
@@ -454,7 +455,8 @@ def test_formfield_with_choices_is_a_typed_choice_field() -> None:
 
 def test_foreign_key_formfield_is_a_model_choice_field(api: respx.MockRouter) -> None:
     field = formfield("publisher")
-    assert type(field) is forms.ModelChoiceField
+    assert type(field) is remote_forms.ModelChoiceField
+    assert isinstance(field, forms.ModelChoiceField)
     assert field.queryset.model is Publisher
     assert field.required
     assert field.label == "Publisher"
@@ -467,7 +469,8 @@ def test_foreign_key_formfield_is_a_model_choice_field(api: respx.MockRouter) ->
 
 def test_many_to_many_formfield_is_a_model_multiple_choice_field() -> None:
     field = formfield("labels")
-    assert type(field) is forms.ModelMultipleChoiceField
+    assert type(field) is remote_forms.ModelMultipleChoiceField
+    assert isinstance(field, forms.ModelMultipleChoiceField)
     assert field.queryset.model is Label
     assert not field.required  # a many-to-many field is blank=True by default
     assert field.label == "Labels"

@@ -289,9 +289,12 @@ class ForeignKey(RelatedField):
         **kwargs: Any,
     ) -> forms.Field | None:
         """A ``ModelChoiceField`` over the related model's default manager (lazy: the
-        choices are listed when the form renders, in sync code)."""
+        choices are listed when the form renders, in sync code); the one of
+        ``django_api_orm.forms``, which names the async recipe in async code."""
+        from django_api_orm.forms import ModelChoiceField
+
         return super().formfield(
-            form_class or forms.ModelChoiceField,
+            form_class or ModelChoiceField,
             choices_form_class,
             **{"queryset": self.to._default_manager.all(), "blank": self.blank, **kwargs},
         )
@@ -360,7 +363,11 @@ class ManyToManyField(RelatedField):
         choices_form_class: type[forms.Field] | None = None,
         **kwargs: Any,
     ) -> forms.Field | None:
-        """A ``ModelMultipleChoiceField`` over the related model's default manager."""
+        """A ``ModelMultipleChoiceField`` over the related model's default manager: the
+        one of ``django_api_orm.forms``, which checks the chosen pks with one
+        ``pk__in`` request, or detail GETs where the provider has no ``__in``."""
+        from django_api_orm.forms import ModelMultipleChoiceField
+
         defaults: dict[str, Any] = {
             "queryset": self.to._default_manager.all(),
             "required": not self.blank,
@@ -368,7 +375,7 @@ class ManyToManyField(RelatedField):
             "help_text": self.help_text,
             **kwargs,
         }
-        return (form_class or forms.ModelMultipleChoiceField)(**defaults)
+        return (form_class or ModelMultipleChoiceField)(**defaults)
 
     def value_from_object(self, obj: RemoteModel) -> Any:
         """The list of related pks (no request; a form's choices take pks)."""
