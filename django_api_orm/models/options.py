@@ -345,6 +345,10 @@ class Options:
     def __repr__(self) -> str:
         return f"<Options for {self.object_name}>"
 
+    def __str__(self) -> str:
+        # As Django's: what django.core.serializers writes as "model".
+        return self.label_lower
+
 
 class _Checker:
     """Read one Meta option, raising ``TypeError`` naming it when its type is wrong."""

@@ -171,9 +171,16 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
         (the dialect's ``search_param``: NetBox's ``q=``). Not checked against the rows."""
         return self._with_query(self._query.with_search(term))
 
-    def select_related(self, *fields: str) -> QuerySet[M]:
-        """Return a new QuerySet loading these foreign keys with one batched request per page."""
+    def select_related(self, *fields: str | None) -> QuerySet[M]:
+        """Return a new QuerySet loading these foreign keys with one batched request per page.
+
+        ``select_related(None)`` clears the list, as in Django.
+        """
+        if fields == (None,):
+            return self._chain(select_related=())
         for name in fields:
+            if name is None:
+                raise TypeError("select_related(None) takes no other argument.")
             field = self.model._meta.get_field(name)
             if not isinstance(field, ForeignKey):
                 raise ValueError(f"select_related() takes foreign keys; {name!r} is not one.")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import json
 import uuid
 from typing import Any
 
 import pytest
 import respx
 from django import forms
+from django.core import serializers
 from django.core.exceptions import FieldDoesNotExist
 from django.forms.models import fields_for_model, model_to_dict
 
@@ -525,3 +527,63 @@ def test_uuid_and_dates_round_trip_for_forms() -> None:
         "12345678-1234-5678-1234-567812345678"
     )
     assert formfield("published").clean("2024-01-02") == datetime.date(2024, 1, 2)
+
+
+# --- django.core.serializers ----------------------------------------------------
+
+
+def test_serialize_to_json_as_django(api: respx.MockRouter) -> None:
+    route = api.get("labels/").respond(json=page([{"id": 1, "text": "a"}, {"id": 2, "text": "b"}]))
+    book = volume(uid="12345678-1234-5678-1234-567812345678", data={"k": [1]})
+    (record,) = json.loads(serializers.serialize("json", [book]))
+    assert record == {
+        "model": f"{Volume._meta.app_label}.volume",
+        "pk": 3,
+        "fields": {
+            "title": "Dune",
+            "summary": "",
+            "pages": 412,
+            "price": "9.50",
+            "ratio": 1.0,
+            "in_print": True,
+            "maybe": None,
+            "published": "1965-08-01",
+            "at": None,
+            "time": None,
+            "span": None,
+            "uid": "12345678-1234-5678-1234-567812345678",
+            "email": "",
+            "site": "",
+            "data": {"k": [1]},
+            "tags": ["sf"],
+            "scores": {},
+            "state": "live",
+            "grade": None,
+            "publisher": 7,
+            "editor": None,
+            "created_at": "2024-05-01T10:00:00Z",
+            # A many-to-many field's objects are asked for, as Django queries them.
+            "labels": [1, 2],
+        },
+    }
+    assert route.call_count == 1
+    assert route.calls.last.request.url.params["id__in"] == "1,2"
+
+
+def test_serialize_selected_fields_without_request(api: respx.MockRouter) -> None:
+    data = serializers.serialize("python", [volume()], fields=["title", "publisher"])
+    assert data == [
+        {
+            "model": f"{Volume._meta.app_label}.volume",
+            "pk": 3,
+            "fields": {"title": "Dune", "publisher": 7},
+        }
+    ]
+    assert not api.calls
+
+
+def test_select_related_none_clears_the_list() -> None:
+    queryset = Volume.objects.select_related("publisher").select_related(None)
+    assert queryset._query.select_related == ()
+    with pytest.raises(TypeError, match="no other argument"):
+        Volume.objects.select_related(None, "publisher")
