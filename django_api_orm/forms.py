@@ -18,6 +18,11 @@ differences:
   ``SynchronousOnlyOperation`` naming the recipe: run the form's sync work in a
   thread, ``await sync_to_async(form.is_valid)()``, then
   ``form.save(commit=False)`` and ``await obj.asave()``.
+
+``add_provider_errors(form, error)`` puts a provider's 400 on the form as
+``form.add_error(None, error)`` does, its messages about fields the form does
+not show becoming errors of the whole form (Django's ``add_error`` raises
+``ValueError`` for those).
 """
 
 from __future__ import annotations
@@ -28,11 +33,17 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.utils.text import capfirst
 
 from django_api_orm.bridge import refuse_in_event_loop, run_sync
 
-__all__ = ["ModelChoiceField", "ModelChoiceIterator", "ModelMultipleChoiceField"]
+__all__ = [
+    "ModelChoiceField",
+    "ModelChoiceIterator",
+    "ModelMultipleChoiceField",
+    "add_provider_errors",
+]
 
 #: Concurrent detail GETs when the related model has no ``__in`` filter.
 DETAIL_CONCURRENCY = 10
@@ -138,3 +149,25 @@ async def _fetch(queryset: Any, key: str, name: str, values: list[Any]) -> dict[
 
     await asyncio.gather(*(one(value) for value in values))
     return found
+
+
+def add_provider_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    """Add the messages of ``error`` (a ``BadRequestError``) to ``form``: each on its
+    field when the form has it, else to the whole form's errors, prefixed with the
+    field's label (``"Published: Publication date cannot be in the future."``)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.error_dict.items():
+        if name == NON_FIELD_ERRORS or name in form.fields:
+            form.add_error(None if name == NON_FIELD_ERRORS else name, errors)
+            continue
+        label = capfirst(name.replace("_", " "))
+        model = getattr(getattr(form, "_meta", None), "model", None)
+        if model is not None:
+            with contextlib.suppress(FieldDoesNotExist):
+                label = capfirst(model._meta.get_field(name).verbose_name)
+        form.add_error(
+            None,
+            [ValidationError(f"{label}: {message}") for item in errors for message in item],
+        )

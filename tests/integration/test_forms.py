@@ -335,6 +335,35 @@ def test_a_provider_400_on_the_whole_object_is_a_non_field_error(provider_db: SQ
     assert form.non_field_errors() == ["The fields author, title must make a unique set."]
 
 
+def test_errors_on_fields_the_form_does_not_show(provider_db: SQL) -> None:
+    author_id, _ = first_author(provider_db)
+    future = datetime.date.today() + datetime.timedelta(days=30)
+    form_class = modelform_factory(FormBook, fields=["title", "author", "price"])
+    data = {"title": "Forms: hidden field", "author": str(author_id), "price": "1.00"}
+    form = form_class(data=data, instance=FormBook(published=future))
+    assert form.is_valid(), form.errors
+    with pytest.raises(BadRequestError) as info:
+        form.save()
+    with pytest.raises(ValueError, match="has no field named 'published'"):
+        form.add_error(None, info.value)  # Django's add_error() refuses it
+    form = form_class(data=data, instance=FormBook(published=future))
+    assert form.is_valid()
+    remote_forms.add_provider_errors(form, info.value)
+    assert form.errors == {
+        NON_FIELD_ERRORS: ["Published: Publication date cannot be in the future."]
+    }
+    form = form_class(data={**data, "title": ""})
+    assert not form.is_valid()
+    remote_forms.add_provider_errors(
+        form,
+        BadRequestError(body={"title": ["Taken."], "non_field_errors": ["No."], "x_y": ["Z."]}),
+    )
+    assert form.errors == {
+        "title": ["This field is required.", "Taken."],
+        NON_FIELD_ERRORS: ["No.", "X y: Z."],
+    }
+
+
 def test_a_unique_field_refused_by_the_provider(provider_db: SQL) -> None:
     _, name = first_author(provider_db)
     form = AuthorForm(data={"name": name, "bio": ""})
