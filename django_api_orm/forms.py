@@ -84,7 +84,16 @@ class ModelChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     def to_python(self, value: Any) -> Any:
         if value not in self.empty_values:
             _refuse(self, "Checking the choice of a model choice field")
-        return super().to_python(value)
+        try:
+            return super().to_python(value)
+        except ValidationError as error:
+            if error.code != "invalid":
+                raise
+            # A value the pk field cannot read ("abc" for an integer pk) is no valid
+            # choice, as Django 6 says (Django 5.2 shows the pk field's own message).
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from None
 
 
 class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]

@@ -125,6 +125,13 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
         return self._chain(order_by=flipped)
 
     @property
+    def totally_ordered(self) -> bool:
+        """Whether the order is deterministic, as Django's: the ordering names the pk
+        (the one field known to be unique). Django 6.1's serializers read it."""
+        pk = self.model._meta.pk.name
+        return any(name.lstrip("-") in ("pk", pk) for name in self._query.effective_ordering)
+
+    @property
     def _prefetch_related_lookups(self) -> tuple[str, ...]:
         """The ``prefetch_related()`` names, under Django's name (``ModelChoiceField``
         reads it to choose between ``iterator()`` and evaluating the queryset)."""

@@ -158,7 +158,7 @@ def test_model_choice_field_lists_fetches_and_refuses(
     ((count,),) = provider_db("SELECT COUNT(*) FROM provider_author")
     choices = list(field.choices)
     assert len(choices) == count + 1
-    assert choices[0] == ("", "---------")
+    assert choices[0] == ("", field.empty_label)
     pk, name = first_author(provider_db)
     assert (pk, f"Author object ({pk})") in [(c[0], c[1]) for c in choices]
     with CaptureRequestsContext("provider") as ctx:
@@ -169,9 +169,13 @@ def test_model_choice_field_lists_fetches_and_refuses(
     with pytest.raises(ValidationError) as info:
         field.clean("999999")
     assert info.value.code == "invalid_choice"
-    with pytest.raises(ValidationError) as info:
-        field.clean("not a pk")  # refused before any request, by the pk field
-    assert info.value.messages == ["'not a pk' value must be an integer."]
+    with CaptureRequestsContext("provider") as ctx, pytest.raises(ValidationError) as info:
+        field.clean("not a pk")
+    assert requests(ctx) == []  # refused by the pk field, before any request
+    if field_class is remote_forms.ModelChoiceField:
+        assert info.value.code == "invalid_choice"
+    else:  # Django 5.2 shows the pk field's message, Django 6 "Select a valid choice."
+        assert info.value.code in ("invalid", "invalid_choice")
     # A form shows the error on the field.
     form = modelform_factory(Book, fields=["author"])(data={"author": "999999"})
     assert not form.is_valid()

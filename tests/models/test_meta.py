@@ -17,8 +17,12 @@ from django.forms.models import fields_for_model, model_to_dict
 
 from django_api_orm import RemoteModel, fields
 from django_api_orm import forms as remote_forms
+from django_api_orm.models.fields.base import default_blank_choice
 from django_api_orm.models.fields.related import ManyToManyRel, ManyToOneRel
 from tests.models.conftest import page
+
+#: "---------", or Django 6.1's label unless USE_BLANK_CHOICE_DASH.
+((_, DASH),) = default_blank_choice()
 
 
 class Publisher(RemoteModel):
@@ -288,7 +292,7 @@ def test_fields_sort_in_declaration_order() -> None:
 def test_flatchoices_and_get_choices() -> None:
     state = Volume._meta.get_field("state")
     assert state.flatchoices == [("draft", "Draft"), ("live", "Live")]
-    assert state.get_choices() == [("", "---------"), ("draft", "Draft"), ("live", "Live")]
+    assert state.get_choices() == [("", DASH), ("draft", "Draft"), ("live", "Live")]
     assert state.get_choices(include_blank=False) == [("draft", "Draft"), ("live", "Live")]
     assert state.get_choices(blank_choice=[("", "All")])[0] == ("", "All")
     with pytest.raises(TypeError, match="has no choices"):
@@ -301,7 +305,7 @@ def test_a_relation_lists_its_choices_from_the_provider(api: respx.MockRouter) -
     )
     publisher = Volume._meta.get_field("publisher")
     assert publisher.get_choices(ordering=("name",)) == [
-        ("", "---------"),
+        ("", DASH),
         (1, "Ace"),
         (2, "Tor"),
     ]
@@ -442,7 +446,7 @@ def test_formfield_with_choices_is_a_typed_choice_field() -> None:
     with pytest.raises(forms.ValidationError):
         state.clean("gone")
     grade = formfield("grade")
-    assert list(grade.choices) == [("", "---------"), (1, "One"), (2, "Two")]
+    assert list(grade.choices) == [("", DASH), (1, "One"), (2, "Two")]
     assert grade.clean("2") == 2  # coerced by the model field's to_python
     assert grade.clean("") is None  # null=True: empty is None
     assert not grade.required
@@ -464,7 +468,7 @@ def test_foreign_key_formfield_is_a_model_choice_field(api: respx.MockRouter) ->
     assert field.label == "Publisher"
     assert not api.calls  # lazy: nothing asked yet
     api.get("publishers/").respond(json=page([{"id": 1, "name": "Ace"}]))
-    assert list(field.choices) == [("", "---------"), (1, "Ace")]
+    assert list(field.choices) == [("", DASH), (1, "Ace")]
     editor = formfield("editor")
     assert not editor.required
 
@@ -587,3 +591,10 @@ def test_select_related_none_clears_the_list() -> None:
     assert queryset._query.select_related == ()
     with pytest.raises(TypeError, match="no other argument"):
         Volume.objects.select_related(None, "publisher")
+
+
+def test_totally_ordered_when_the_ordering_names_the_pk() -> None:
+    assert not Publisher.objects.all().totally_ordered
+    assert not Publisher.objects.order_by("name").totally_ordered
+    assert Publisher.objects.order_by("-id").totally_ordered
+    assert Publisher.objects.order_by("name", "pk").totally_ordered

@@ -38,6 +38,7 @@ __all__ = [
     "NOT_PROVIDED",
     "Field",
     "Validator",
+    "default_blank_choice",
     "flat_choices",
     "rendered_messages",
 ]
@@ -56,6 +57,19 @@ class _NotProvided:
 NOT_PROVIDED: Any = _NotProvided()
 
 EMPTY_VALUES: tuple[Any, ...] = (None, "", [], (), {})
+
+
+def default_blank_choice() -> list[tuple[str, Any]]:
+    """The blank choice ``get_choices()`` puts first, as Django's: ``"---------"``, or
+    from Django 6.1 the ``USE_BLANK_CHOICE_DASH`` setting's choice of label."""
+    try:
+        from django.db.models.utils import get_blank_choice_label  # type: ignore[attr-defined]
+    except ImportError:  # Django before 6.1
+        from django.db.models.fields import BLANK_CHOICE_DASH
+
+        return list(BLANK_CHOICE_DASH)
+    return [("", get_blank_choice_label())]
+
 
 #: What ``formfield()`` passes on to a choice field (Django's list).
 _CHOICE_FIELD_OPTIONS = frozenset(
@@ -129,8 +143,6 @@ class Field:
     inherited = False
     #: The values Django's forms treat as empty (``Field.empty_values``).
     empty_values: ClassVar[list[Any]] = list(EMPTY_VALUES)
-    #: What ``get_choices()`` puts first, as Django's ``BLANK_CHOICE_DASH``.
-    blank_choice: ClassVar[list[tuple[str, str]]] = [("", "---------")]
     #: What ``get_internal_type()`` answers, as Django's built-in fields do: the
     #: built-in field class a field is or extends (``EmailField``: ``"CharField"``).
     internal_type: ClassVar[str] = "Field"
@@ -297,7 +309,7 @@ class Field:
     ) -> list[tuple[Any, Any]]:
         """Return ``choices`` for a ``<select>``, the blank choice first if asked, as
         Django's ``Field.get_choices()`` (a relation field lists the related objects)."""
-        blank = list(self.blank_choice if blank_choice is None else blank_choice)
+        blank = list(default_blank_choice() if blank_choice is None else blank_choice)
         if self.choices is None:
             raise TypeError(
                 f"{self.model.__name__}.{self.name} has no choices (it declares none and "

@@ -16,7 +16,7 @@ from django.utils.text import capfirst
 from django_api_orm.dialects.base import BaseDialect
 from django_api_orm.hydration import hydrate_one
 from django_api_orm.models.descriptors import ForwardRelationDescriptor, ManyRelatedDescriptor
-from django_api_orm.models.fields.base import Field
+from django_api_orm.models.fields.base import Field, default_blank_choice
 from django_api_orm.models.registry import resolve_model
 from django_api_orm.state import ModelState
 
@@ -238,7 +238,7 @@ class RelatedField(Field):
         if ordering:
             queryset = queryset.order_by(*ordering)
         attname = self.target_field.attname
-        blank = list(self.blank_choice if blank_choice is None else blank_choice)
+        blank = list(default_blank_choice() if blank_choice is None else blank_choice)
         choices = [(getattr(obj, attname), str(obj)) for obj in queryset]
         return [*blank, *choices] if include_blank else choices
 
