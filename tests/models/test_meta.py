@@ -12,10 +12,10 @@ import pytest
 import respx
 from django import forms
 from django.core import serializers
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, SynchronousOnlyOperation
 from django.forms.models import fields_for_model, model_to_dict
 
-from django_api_orm import RemoteModel, fields
+from django_api_orm import BadRequestError, RemoteModel, fields
 from django_api_orm import forms as remote_forms
 from django_api_orm.models.fields.base import default_blank_choice
 from django_api_orm.models.fields.related import ManyToManyRel, ManyToOneRel
@@ -598,3 +598,84 @@ def test_totally_ordered_when_the_ordering_names_the_pk() -> None:
     assert not Publisher.objects.order_by("name").totally_ordered
     assert Publisher.objects.order_by("-id").totally_ordered
     assert Publisher.objects.order_by("name", "pk").totally_ordered
+
+
+# --- django_api_orm.forms --------------------------------------------------------
+
+
+def test_multiple_choices_checked_with_one_in_request(api: respx.MockRouter) -> None:
+    route = api.get("labels/", params={"id__in": "2,1"}).respond(
+        json=page([{"id": 1, "text": "a"}, {"id": 2, "text": "b"}])
+    )
+    field = remote_forms.ModelMultipleChoiceField(queryset=Label.objects.all())
+    assert [label.pk for label in field.clean(["2", "1", "2"])] == [2, 1]
+    assert route.call_count == 1
+    assert route.calls.last.request.url.params["id__in"] == "2,1"
+
+
+def test_multiple_choices_checked_with_detail_gets_without_in(api: respx.MockRouter) -> None:
+    class Shelf(RemoteModel):
+        name = fields.CharField()
+
+        class Meta:
+            endpoint = "shelves/"
+            filter_fields: dict[str, list[str]] = {}
+            ordering_fields: list[str] = []
+
+    one = api.get("shelves/1/").respond(json={"id": 1, "name": "a"})
+    gone = api.get("shelves/9/").respond(404, json={"detail": "Not found."})
+    field = remote_forms.ModelMultipleChoiceField(queryset=Shelf.objects.all())
+    with pytest.raises(forms.ValidationError) as info:
+        field.clean(["1", "9"])
+    assert info.value.code == "invalid_choice"
+    assert info.value.params == {"value": "9"}
+    assert (one.call_count, gone.call_count) == (1, 1)
+    assert [shelf.pk for shelf in field.clean(["1"])] == [1]
+
+
+def test_a_pk_the_field_cannot_read_is_refused_before_any_request(
+    api: respx.MockRouter,
+) -> None:
+    many = remote_forms.ModelMultipleChoiceField(queryset=Label.objects.all())
+    with pytest.raises(forms.ValidationError) as info:
+        many.clean(["x"])
+    assert info.value.code == "invalid_pk_value"
+    one = remote_forms.ModelChoiceField(queryset=Label.objects.all())
+    with pytest.raises(forms.ValidationError) as info:
+        one.clean("x")
+    assert info.value.code == "invalid_choice"
+    assert not api.calls
+
+
+async def test_model_choices_in_a_running_loop_name_the_recipe() -> None:
+    field = remote_forms.ModelChoiceField(queryset=Label.objects.all())
+    many = remote_forms.ModelMultipleChoiceField(queryset=Label.objects.all())
+    recipe = r"await sync_to_async\(form\.is_valid\)\(\)"
+    for call in (lambda: field.clean("1"), lambda: many.clean(["1"]), lambda: list(field.choices)):
+        with pytest.raises(SynchronousOnlyOperation, match=recipe) as info:
+            call()
+        assert "Label objects" in str(info.value)
+    optional = remote_forms.ModelChoiceField(queryset=Label.objects.all(), required=False)
+    assert optional.clean("") is None  # nothing to ask: no refusal
+
+
+def test_add_provider_errors() -> None:
+    class TitleForm(forms.ModelForm):  # type: ignore[type-arg]
+        class Meta:
+            model = Volume
+            fields = ["title"]
+
+    form = TitleForm(data={"title": "x"})
+    assert form.is_valid()
+    remote_forms.add_provider_errors(
+        form, BadRequestError(body={"title": ["Taken."], "price": ["Too high."]})
+    )
+    assert form.errors == {"title": ["Taken."], NON_FIELD_ERRORS: ["Price: Too high."]}
+    form = TitleForm(data={"title": "x"})
+    assert form.is_valid()
+    remote_forms.add_provider_errors(form, BadRequestError(body=["Closed."]))
+    assert form.errors == {NON_FIELD_ERRORS: ["Closed."]}
+
+
+def test_relations_limit_no_choices() -> None:
+    assert Volume._meta.get_field("publisher").get_limit_choices_to() == {}

@@ -217,6 +217,10 @@ class RelatedField(Field):
     def related_query_name(self) -> str:
         return self.related_name or self.model._meta.model_name
 
+    def get_limit_choices_to(self) -> dict[str, Any]:
+        """Django's ``limit_choices_to``: a remote relation sets none."""
+        return self.remote_field.limit_choices_to
+
     def get_choices(
         self,
         include_blank: bool = True,
