@@ -302,6 +302,14 @@ class RemoteModel(metaclass=RemoteModelBase):
     def pk(self, value: Any) -> None:
         setattr(self, self._pk_field().attname, value)
 
+    def _get_pk_val(self, meta: Options | None = None) -> Any:
+        """The primary key's value (Django's name, which its forms call)."""
+        return self.pk
+
+    def _is_pk_set(self, meta: Options | None = None) -> bool:
+        """Whether the primary key has a value (Django's name, which its forms call)."""
+        return self.pk is not None
+
     @classmethod
     def _pk_field(cls) -> Field:
         try:
@@ -520,6 +528,12 @@ class RemoteModel(metaclass=RemoteModelBase):
     def validate_constraints(self, exclude: Iterable[str] | None = None) -> None:
         """Do nothing: a remote model's constraints are the provider's (see
         :meth:`validate_unique`)."""
+
+    def _get_unique_checks(
+        self, exclude: Iterable[str] | None = None, include_meta_constraints: bool = False
+    ) -> tuple[list[Any], list[Any]]:
+        """No unique checks, nor date checks: Django's model formsets ask for them."""
+        return [], []
 
 
 def _error_list(error: ValidationError) -> list[ValidationError]:

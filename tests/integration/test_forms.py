@@ -17,7 +17,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, SynchronousOnlyOperation, ValidationError
-from django.forms.models import model_to_dict, modelform_factory
+from django.forms.models import model_to_dict, modelform_factory, modelformset_factory
 
 from django_api_orm import BadRequestError, RemoteModel, fields
 from django_api_orm import forms as remote_forms
@@ -306,6 +306,31 @@ def test_a_partial_instance_patches_only_what_it_holds(
     assert provider_db("SELECT title, price, tags FROM provider_book WHERE id = ?", (book.pk,)) == [
         ("Forms: partial, renamed", 7.25, '["keep"]')
     ]
+
+
+def test_model_formset_saves_the_changed_forms(provider_db: SQL) -> None:
+    rows = provider_db("SELECT id, name, bio FROM provider_author ORDER BY id LIMIT 2")
+    ids = [pk for pk, _, _ in rows]
+    formset_class = modelformset_factory(Author, fields=["name", "bio"], extra=0)
+    queryset = Author.objects.filter(pk__in=ids).order_by("id")
+    data = {"form-TOTAL_FORMS": "2", "form-INITIAL_FORMS": "2"}
+    for index, (pk, name, bio) in enumerate(rows):
+        data |= {f"form-{index}-id": str(pk), f"form-{index}-name": name, f"form-{index}-bio": bio}
+    data["form-1-bio"] = "Forms: a formset's bio."
+    formset = formset_class(data=data, queryset=queryset)
+    assert formset.is_valid(), formset.errors
+    try:
+        with CaptureRequestsContext("provider") as ctx:
+            saved = formset.save()
+        assert [a.pk for a in saved] == [ids[1]]
+        assert requests(ctx) == [f"PUT authors/{ids[1]}/"]  # only the changed form
+        assert provider_db("SELECT bio FROM provider_author WHERE id = ?", (ids[1],)) == [
+            ("Forms: a formset's bio.",)
+        ]
+    finally:
+        author = Author.objects.get(pk=ids[1])
+        author.bio = rows[1][2]
+        author.save(update_fields=["bio"])
 
 
 # --- the provider's 400 on its field ----------------------------------------------

@@ -523,6 +523,13 @@ def test_validate_unique_and_constraints_are_the_providers() -> None:
     assert book.validate_unique() is None
     assert book.validate_unique(exclude=["title"]) is None
     assert book.validate_constraints() is None
+    assert book._get_unique_checks(exclude=["title"], include_meta_constraints=True) == ([], [])
+
+
+def test_pk_helpers_django_forms_call() -> None:
+    assert volume()._get_pk_val() == 3
+    assert volume()._is_pk_set()
+    assert not Volume()._is_pk_set()
 
 
 def test_uuid_and_dates_round_trip_for_forms() -> None:
