@@ -593,6 +593,13 @@ def test_serialize_selected_fields_without_request(api: respx.MockRouter) -> Non
     assert not api.calls
 
 
+def test_serialize_a_chosen_many_to_many_by_its_attname(api: respx.MockRouter) -> None:
+    api.get("labels/").respond(json=page([{"id": 1, "text": "a"}, {"id": 2, "text": "b"}]))
+    (record,) = serializers.serialize("python", [volume()], fields=["labels_ids"])
+    assert record["fields"] == {"labels": [1, 2]}
+    assert len(api.calls) == 1
+
+
 def test_select_related_none_clears_the_list() -> None:
     queryset = Volume.objects.select_related("publisher").select_related(None)
     assert queryset._query.select_related == ()
