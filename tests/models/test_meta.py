@@ -258,6 +258,7 @@ def test_field_flags() -> None:
         False,
         False,
     )
+    assert (title.unique_for_date, title.unique_for_month, title.unique_for_year) == (None,) * 3
     assert title.attname == title.get_attname() == title.column == "title"
     assert title.serialize and not opts.pk.serialize
     assert (publisher.is_relation, publisher.many_to_one, publisher.one_to_many) == (

@@ -138,6 +138,9 @@ class Field:
     hidden = False
     #: Uniqueness is the provider's to check (a duplicate answers 400).
     unique = False
+    unique_for_date: str | None = None
+    unique_for_month: str | None = None
+    unique_for_year: str | None = None
     db_index = False
     #: True for a copy of a parent's field made for a subclass (``clone()``).
     inherited = False
