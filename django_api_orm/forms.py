@@ -75,6 +75,11 @@ class ModelChoiceIterator(forms.models.ModelChoiceIterator):
         _refuse(self.field, "Counting the choices of a model choice field")
         return super().__len__()
 
+    def __bool__(self) -> bool:
+        if self.field.empty_label is None:  # else Django answers without a request
+            _refuse(self.field, "Telling whether a model choice field has choices")
+        return super().__bool__()
+
 
 class ModelChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     """Django's ``ModelChoiceField`` over a RemoteModel queryset (one detail GET per clean)."""

@@ -666,12 +666,20 @@ async def test_model_choices_in_a_running_loop_name_the_recipe() -> None:
     field = remote_forms.ModelChoiceField(queryset=Label.objects.all())
     many = remote_forms.ModelMultipleChoiceField(queryset=Label.objects.all())
     recipe = r"await sync_to_async\(form\.is_valid\)\(\)"
-    for call in (lambda: field.clean("1"), lambda: many.clean(["1"]), lambda: list(field.choices)):
+    calls = (
+        lambda: field.clean("1"),
+        lambda: many.clean(["1"]),
+        lambda: list(field.choices),
+        lambda: len(field.choices),
+        lambda: bool(many.choices),
+    )
+    for call in calls:
         with pytest.raises(SynchronousOnlyOperation, match=recipe) as info:
             call()
         assert "Label objects" in str(info.value)
     optional = remote_forms.ModelChoiceField(queryset=Label.objects.all(), required=False)
     assert optional.clean("") is None  # nothing to ask: no refusal
+    assert bool(field.choices)  # the blank choice: no request
 
 
 def test_add_provider_errors() -> None:
