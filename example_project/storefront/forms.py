@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 
 from .models import Author, Book, Genre
 from .templatetags.storefront import currency_code
@@ -104,24 +104,32 @@ class BookFilterForm(forms.Form):
         return self.cleaned_data.get("ordering") or DEFAULT_ORDERING
 
 
-class BookForm(forms.Form):
-    """A book's writable fields, for the create and edit pages."""
+class BookForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A book's writable fields, for the create and edit pages: a ``ModelForm`` of ``Book``.
 
-    title = forms.CharField(max_length=200)
+    ``title``, ``published`` and ``in_print`` are the model's own form fields.
+    The author and genre menus offer lists the view loads alongside the book
+    (concurrently, in one round trip), so that rendering and checking the form
+    ask the provider nothing and run as they are in an async view.
+    ``form.save(commit=False)`` returns the book, which the view saves with
+    ``await book.asave()``.
+    """
+
     author = forms.TypedChoiceField(coerce=int)
     price = forms.DecimalField(min_value=Decimal("0"), max_digits=8, decimal_places=2)
-    published = forms.DateField(
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Leave empty if not yet published.",
-    )
-    in_print = forms.BooleanField(label="In print", required=False, initial=True)
     tags = forms.CharField(
         required=False, max_length=500, help_text="Comma-separated, e.g. classic, signed."
     )
     genres = forms.TypedMultipleChoiceField(
         coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
+
+    class Meta:
+        model = Book
+        fields = ["title", "author", "price", "published", "in_print", "tags", "genres"]
+        labels = {"in_print": "In print"}
+        help_texts = {"published": "Leave empty if not yet published."}
+        widgets = {"published": forms.DateInput(attrs={"type": "date"})}
 
     def __init__(
         self,
@@ -130,27 +138,22 @@ class BookForm(forms.Form):
         genres: Iterable[Genre] = (),
         **kwargs: Any,
     ) -> None:
+        instance = kwargs.get("instance")
+        if instance is not None:
+            # The book's list of tags, as the comma-separated text the field edits.
+            kwargs["initial"] = {"tags": ", ".join(instance.tags), **kwargs.get("initial", {})}
         super().__init__(*args, **kwargs)
-        self.fields["author"].choices = [("", "Choose an author"), *self._authors(authors)]
+        self.authors = {author.pk: author for author in authors}
+        self.fields["author"].choices = [
+            ("", "Choose an author"),
+            *((author.pk, author.name) for author in self.authors.values()),
+        ]
         self.fields["genres"].choices = genre_choices(genres)
         self.fields["price"].label = f"Price ({currency_code()})"
 
-    @staticmethod
-    def _authors(authors: Iterable[Author]) -> list[tuple[int, str]]:
-        return [(author.pk, author.name) for author in authors]
-
-    @classmethod
-    def initial_from(cls, book: Book) -> dict[str, Any]:
-        """Return the form's initial data for ``book``."""
-        return {
-            "title": book.title,
-            "author": book.author_id,
-            "price": book.price,
-            "published": book.published,
-            "in_print": book.in_print,
-            "tags": ", ".join(book.tags),
-            "genres": book.genres,
-        }
+    def clean_author(self) -> Author:
+        """Return the chosen ``Author``: one of those the menu offered."""
+        return self.authors[self.cleaned_data["author"]]
 
     def clean_tags(self) -> list[str]:
         tags = [tag.strip() for tag in self.cleaned_data["tags"].split(",")]
@@ -161,21 +164,3 @@ class BookForm(forms.Form):
                 "A tag has at most 50 characters; %(tag)s is longer.", params={"tag": too_long[0]}
             )
         return tags
-
-    def model_values(self, names: Iterable[str] | None = None) -> dict[str, Any]:
-        """Return the cleaned data as ``Book`` keywords (``author`` becomes ``author_id``)."""
-        wanted = self.cleaned_data if names is None else {n: self.cleaned_data[n] for n in names}
-        return {("author_id" if name == "author" else name): v for name, v in wanted.items()}
-
-
-def add_provider_errors(form: forms.Form, error: ValidationError) -> None:
-    """Show the provider's 400 on ``form``: each message on its field, the rest on top.
-
-    ``form.add_error(None, error)`` does this when every key names a field of the
-    form; a key it does not know (a rule on the whole book) goes on top here instead.
-    """
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, messages in error.message_dict.items():
-        form.add_error(name if name in form.fields else NON_FIELD_ERRORS, messages)

@@ -17,8 +17,9 @@ from django.shortcuts import aget_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from django_api_orm import BadRequestError, QuerySet
+from django_api_orm.forms import add_provider_errors
 
-from .forms import BookFilterForm, BookForm, add_provider_errors
+from .forms import BookFilterForm, BookForm
 from .models import Author, Book, Genre
 
 #: Books per page of the list.
@@ -156,8 +157,9 @@ async def book_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = BookForm(request.POST, authors=authors, genres=genres)
         if form.is_valid():
+            book = form.save(commit=False)
             try:
-                book = await Book.objects.acreate(**form.model_values())
+                await book.asave()
             except BadRequestError as error:
                 add_provider_errors(form, error)
             else:
@@ -178,15 +180,13 @@ async def book_edit(request: HttpRequest, pk: int) -> HttpResponse:
         as_list(Author.objects.all()),
         as_list(Genre.objects.all()),
     )
-    initial = BookForm.initial_from(book)
     if request.method == "POST":
-        form = BookForm(request.POST, initial=initial, authors=authors, genres=genres)
+        form = BookForm(request.POST, instance=book, authors=authors, genres=genres)
         if form.is_valid():
             changed = form.changed_data
-            for name, value in form.model_values(changed).items():
-                setattr(book, name, value)
+            form.save(commit=False)  # the form's values, set on the book
             try:
-                await book.asave(update_fields=changed)
+                await book.asave(update_fields=changed)  # PATCH what changed (nothing: no request)
             except BadRequestError as error:
                 add_provider_errors(form, error)
             except Book.DoesNotExist:
@@ -198,7 +198,7 @@ async def book_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     messages.info(request, "Nothing to save: no field was changed.")
                 return redirect("storefront:book_detail", pk=book.pk)
     else:
-        form = BookForm(initial=initial, authors=authors, genres=genres)
+        form = BookForm(instance=book, authors=authors, genres=genres)
     context = {"section": "books", "form": form, "book": book}
     return render(request, "storefront/book_form.html", context)
 

@@ -457,3 +457,27 @@ def test_server_error_page_renders_on_its_own() -> None:
     page = render_to_string("500.html")
     assert "<h1>Something went wrong</h1>" in page
     assert 'href="/static/storefront/style.css"' in page
+
+
+def test_book_form_is_a_model_form_of_book() -> None:
+    """The create and edit pages use a ModelForm: the model's fields, saved through it."""
+    from django import forms
+
+    from example_project.storefront.forms import BookForm
+
+    assert issubclass(BookForm, forms.ModelForm)
+    assert BookForm._meta.model is Book
+    author = Author(pk=3, name="Ann")
+    book = Book(pk=9, title="T", author=author, price=Decimal("1.00"), tags=["x", "y"])
+    form = BookForm(
+        {"title": "New", "author": "3", "price": "2.50"}, instance=book, authors=[author]
+    )
+    assert form.initial["tags"] == "x, y" and form.initial["author"] == 3
+    assert form.is_valid(), form.errors
+    saved = form.save(commit=False)
+    assert saved is book and (book.title, book.author, book.price) == (
+        "New",
+        author,
+        Decimal("2.50"),
+    )
+    assert sorted(form.changed_data) == ["in_print", "price", "tags", "title"]
