@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, ClassVar, Literal, Self, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, overload
 
 from django.core import exceptions as django_exceptions
 from django.core.exceptions import ValidationError
@@ -24,6 +24,22 @@ from django_api_orm.services import services
 from django_api_orm.state import ModelState
 
 __all__ = ["RemoteModel", "registered_models", "resolve_model"]
+
+M = TypeVar("M", bound="RemoteModel")
+
+if TYPE_CHECKING:
+
+    class _DefaultManager:
+        """What type checkers see of ``Model.objects`` when a model declares no manager:
+        ``Book.objects`` is a ``Manager[Book]``; ``book.objects`` is an error, as at run
+        time. A model that declares ``objects = BookManager()`` gets its own type."""
+
+        def __get__(self, instance: None, owner: type[M]) -> Manager[M]: ...
+
+    class _DefaultBaseManager:
+        """``Model._default_manager``: a ``BaseManager`` of the model."""
+
+        def __get__(self, instance: None, owner: type[M]) -> BaseManager[M]: ...
 
 
 def _subclass_exception(
@@ -197,10 +213,19 @@ class RemoteModel(metaclass=RemoteModelBase):
 
     _meta: ClassVar[Options]
     _meta_class: ClassVar[type | None]
-    _default_manager: ClassVar[BaseManager[Any]]
-    objects: ClassVar[BaseManager[Any]]
     DoesNotExist: ClassVar[type[django_exceptions.ObjectDoesNotExist]]
     MultipleObjectsReturned: ClassVar[type[django_exceptions.MultipleObjectsReturned]]
+
+    if TYPE_CHECKING:
+        # Set by the metaclass; typed by the model class they are read on.
+        _default_manager = _DefaultBaseManager()
+        objects = _DefaultManager()
+
+        # What the metaclass and the fields add under names the class body does not
+        # declare (``book.author_id``, ``book.genres_ids``, ``book.id`` when implicit,
+        # ``book.get_status_display()``, reverse managers such as ``author.books``)
+        # reads as ``Any``; a declared field keeps its type.
+        def __getattr__(self, name: str) -> Any: ...
 
     #: Where the instance came from: its row, service alias, relations (Django's ``_state``).
     _state: ModelState

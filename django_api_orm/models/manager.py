@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Self, TypeVar, cast, overload
 
 from django_api_orm.models import actions
 from django_api_orm.models.sync import sync_twin
@@ -19,7 +19,13 @@ if TYPE_CHECKING:
 
 __all__ = ["BaseManager", "ManagerDescriptor"]
 
-M = TypeVar("M", bound="RemoteModel")
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar as TypeVarWithDefault
+
+    #: The model; a bare ``BaseManager`` in an annotation is of ``Any``.
+    M = TypeVarWithDefault("M", bound="RemoteModel", default=Any)
+else:
+    M = TypeVar("M", bound="RemoteModel")
 
 
 class BaseManager(Generic[M]):
@@ -148,15 +154,19 @@ class BaseManager(Generic[M]):
     @classmethod
     def from_queryset(
         cls, queryset_class: type[QuerySet[Any]], class_name: str | None = None
-    ) -> type[BaseManager[Any]]:
-        """Return a Manager class with ``queryset_class``'s public methods."""
+    ) -> type[Self]:
+        """Return a Manager class with ``queryset_class``'s public methods.
+
+        For type checkers the class is ``cls``: the methods ``queryset_class`` adds are
+        not known on it (docs/topics/django-integration.rst).
+        """
         if class_name is None:
             class_name = f"{cls.__name__}From{queryset_class.__name__}"
         attrs = {
             "_queryset_class": queryset_class,
             **cls._get_queryset_methods(queryset_class),
         }
-        return type(class_name, (cls,), attrs)
+        return cast("type[Self]", type(class_name, (cls,), attrs))
 
 
 class ManagerDescriptor:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, NoReturn, Self, TypeVar, cast, overload
 
 from django.db.models import Q as DjangoQ
 
@@ -33,7 +33,17 @@ if TYPE_CHECKING:
 
 __all__ = ["Manager", "QuerySet"]
 
-M = TypeVar("M", bound="RemoteModel")
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar as TypeVarWithDefault
+
+    #: The model; a bare ``QuerySet`` or ``Manager`` in an annotation is of ``Any``.
+    M = TypeVarWithDefault("M", bound="RemoteModel", default=Any)
+    #: The QuerySet class of a Manager: ``Manager[Book]`` is ``Manager[Book, QuerySet[Book]]``;
+    #: ``BookQuerySet.as_manager()`` makes a ``Manager[Book, BookQuerySet]``.
+    QS = TypeVarWithDefault("QS", bound="QuerySet[Any]", default="QuerySet[M]", covariant=True)
+    QS2 = TypeVar("QS2", bound="QuerySet[Any]")
+else:
+    M = TypeVar("M", bound="RemoteModel")
 T = TypeVar("T")
 
 #: Rows shown by ``repr(queryset)``, as Django's ``REPR_OUTPUT_SIZE``.
@@ -60,9 +70,14 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
     # --- plumbing -----------------------------------------------------------
 
     @classmethod
-    def as_manager(cls) -> BaseManager[Any]:
-        """Return a Manager whose methods are this QuerySet's."""
-        manager: BaseManager[Any] = Manager.from_queryset(cls)()
+    def as_manager(cls) -> Manager[M, Self]:
+        """Return a Manager whose methods are this QuerySet's.
+
+        For type checkers it is a ``Manager[Book, BookQuerySet]``: its ``all()``,
+        ``filter()``... are ``BookQuerySet``s, but the methods BookQuerySet adds are not
+        known on the manager itself (docs/topics/django-integration.rst).
+        """
+        manager = cast("Manager[M, Self]", Manager.from_queryset(cls)())
         manager._built_with_as_manager = True
         return manager
 
@@ -78,10 +93,10 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
         """The service alias this query is sent to."""
         return self._db or self.model._meta.service
 
-    def _chain(self, **query_changes: Any) -> QuerySet[M]:
+    def _chain(self, **query_changes: Any) -> Self:
         return self._with_query(self._query.clone(**query_changes))
 
-    def _with_query(self, query: Query) -> QuerySet[M]:
+    def _with_query(self, query: Query) -> Self:
         clone = type(self)(self.model, query, self._db)
         clone._values = self._values
         return clone
@@ -97,28 +112,28 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
 
     # --- chainable ----------------------------------------------------------
 
-    def all(self) -> QuerySet[M]:
+    def all(self) -> Self:
         """Return a new QuerySet that is a copy of the current one."""
         return self._chain()
 
-    def filter(self, *args: Q | DjangoQ, **kwargs: Any) -> QuerySet[M]:
+    def filter(self, *args: Q | DjangoQ, **kwargs: Any) -> Self:
         """Return a new QuerySet instance with the args ANDed to the existing set."""
         if args or kwargs:
             self._not_sliced("filter")
         return self._with_query(self._query.add_q(Q(*args, **kwargs)))
 
-    def exclude(self, *args: Q | DjangoQ, **kwargs: Any) -> QuerySet[M]:
+    def exclude(self, *args: Q | DjangoQ, **kwargs: Any) -> Self:
         """Return a new QuerySet excluding the condition (as the service's dialect can)."""
         if args or kwargs:
             self._not_sliced("filter")
         return self._with_query(self._query.add_q(Q(*args, **kwargs), negate=True))
 
-    def order_by(self, *field_names: str) -> QuerySet[M]:
+    def order_by(self, *field_names: str) -> Self:
         """Return a new QuerySet ordered by ``field_names``, sent as ``ordering=``."""
         self._not_sliced("reorder")
         return self._with_query(self._query.with_ordering(field_names))
 
-    def reverse(self) -> QuerySet[M]:
+    def reverse(self) -> Self:
         """Return a new QuerySet with the ordering reversed."""
         ordering = self._query.effective_ordering
         flipped = tuple(name[1:] if name.startswith("-") else f"-{name}" for name in ordering)
@@ -142,22 +157,22 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
         """Whether the results come in a defined order."""
         return bool(self._query.effective_ordering)
 
-    def none(self) -> QuerySet[M]:
+    def none(self) -> Self:
         """Return an empty QuerySet; it never sends a request."""
         return self._chain(is_empty=True)
 
-    def nocache(self) -> QuerySet[M]:
+    def nocache(self) -> Self:
         """Return a new QuerySet that skips the service's ``CACHE``: every read asks the
         provider (and stores nothing)."""
         return self._chain(use_cache=False)
 
-    def using(self, alias: str) -> QuerySet[M]:
+    def using(self, alias: str) -> Self:
         """Return a new QuerySet sent to the service ``alias``."""
         clone = self._chain()
         clone._db = alias
         return clone
 
-    def only(self, *fields: str) -> QuerySet[M]:
+    def only(self, *fields: str) -> Self:
         """Return a new QuerySet marking only ``fields`` as wanted.
 
         A REST list sends whole rows, so this validates the names but reads the
@@ -167,18 +182,18 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
             self.model._meta.get_field(name)
         return self._chain(only=frozenset(fields))
 
-    def defer(self, *fields: str) -> QuerySet[M]:
+    def defer(self, *fields: str) -> Self:
         """Return a new QuerySet marking ``fields`` as not wanted (see ``only()``)."""
         for name in fields:
             self.model._meta.get_field(name)
         return self._chain(deferred=self._query.deferred | frozenset(fields))
 
-    def search(self, term: str) -> QuerySet[M]:
+    def search(self, term: str) -> Self:
         """Return a new QuerySet of what the provider's free-text search finds for ``term``
         (the dialect's ``search_param``: NetBox's ``q=``). Not checked against the rows."""
         return self._with_query(self._query.with_search(term))
 
-    def select_related(self, *fields: str | None) -> QuerySet[M]:
+    def select_related(self, *fields: str | None) -> Self:
         """Return a new QuerySet loading these foreign keys with one batched request per page.
 
         ``select_related(None)`` clears the list, as in Django.
@@ -193,7 +208,7 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
                 raise ValueError(f"select_related() takes foreign keys; {name!r} is not one.")
         return self._chain(select_related=(*self._query.select_related, *fields))
 
-    def prefetch_related(self, *lookups: PrefetchLookup | None) -> QuerySet[M]:
+    def prefetch_related(self, *lookups: PrefetchLookup | None) -> Self:
         """Return a new QuerySet loading these relations with batched requests.
 
         Takes relation names, paths (``"books__genres"``) and Django's ``Prefetch``
@@ -208,11 +223,11 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
             check_lookup(self.model, lookup)
         return self._chain(prefetch_related=(*self._query.prefetch_related, *lookups))
 
-    def values(self, *fields: str) -> QuerySet[M]:
+    def values(self, *fields: str) -> QuerySet[Any]:
         """Return a new QuerySet yielding dicts of ``fields`` (default: every field)."""
         return self._values_clone("dict", fields)
 
-    def values_list(self, *fields: str, flat: bool = False, named: bool = False) -> QuerySet[M]:
+    def values_list(self, *fields: str, flat: bool = False, named: bool = False) -> QuerySet[Any]:
         """Return a new QuerySet yielding tuples (or single values with ``flat=True``)."""
         if flat and named:
             raise TypeError("'flat' and 'named' can't be used together.")
@@ -223,7 +238,7 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
         kind = "flat" if flat else "named" if named else "tuple"
         return self._values_clone(kind, fields)
 
-    def _values_clone(self, kind: str, fields: Sequence[str]) -> QuerySet[M]:
+    def _values_clone(self, kind: str, fields: Sequence[str]) -> QuerySet[Any]:
         names = tuple(fields) or tuple(f.attname for f in self.model._meta.fields)
         for name in names:
             self.model._meta.get_field(name)
@@ -285,13 +300,13 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
             return
         await prefetch(objs, names)
 
-    def __aiter__(self) -> AsyncIterator[Any]:
+    def __aiter__(self) -> AsyncIterator[M]:
         """Iterate with ``async for``: fetch every page once, then serve from the cache.
 
         Like ``aiterator()``, the walk requests ``PAGINATION["PREFETCH"]`` pages ahead.
         """
 
-        async def generator() -> AsyncIterator[Any]:
+        async def generator() -> AsyncIterator[M]:
             for obj in await self._afetch_all():
                 yield obj
 
@@ -303,7 +318,7 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
             return run_sync(self._afetch_all, hint=hint)
         return self._result_cache
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[M]:
         """Iterate in sync code (the sync bridge), or from the cache once evaluated."""
         return iter(self._fetch_all("async for obj in queryset"))
 
@@ -316,11 +331,15 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
         return bool(self._fetch_all("await queryset.aexists()"))
 
     def __repr__(self) -> str:
-        data = list(self[: REPR_OUTPUT_SIZE + 1])
+        data: list[Any] = list(self[: REPR_OUTPUT_SIZE + 1])
         if len(data) > REPR_OUTPUT_SIZE:
             data[-1] = "...(remaining elements truncated)..."
         return f"<{type(self).__name__} {data!r}>"
 
+    @overload
+    def __getitem__(self, k: int) -> M: ...
+    @overload
+    def __getitem__(self, k: slice) -> Self: ...
     def __getitem__(self, k: int | slice) -> Any:
         """Return a sliced QuerySet (lazy) for a slice, or fetch the object at index ``k``."""
         if not isinstance(k, int | slice):
@@ -348,7 +367,7 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
 
     async def aiterator(
         self, chunk_size: int | None = None, *, prefetch: int | None = None
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncIterator[M]:
         """Yield results page by page in constant memory; nothing is cached.
 
         ``chunk_size`` is the page size asked for. ``prefetch=N`` requests the N
@@ -521,7 +540,7 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
 
     def iterator(
         self, chunk_size: int | None = None, *, prefetch: int | None = None
-    ) -> Iterator[Any]:
+    ) -> Iterator[M]:
         """Sync twin of :meth:`aiterator`: yield results page by page; nothing is cached.
 
         ``prefetch=None`` (the default) uses ``PAGINATION["PREFETCH"]``.
@@ -548,5 +567,109 @@ def _named_row(names: tuple[str, ...]) -> Any:
     return NamedTuple("Row", [(name, Any) for name in names])
 
 
-class Manager(BaseManager.from_queryset(QuerySet)):  # type: ignore[misc]
-    """The default manager: every QuerySet method, on the model class."""
+if TYPE_CHECKING:
+    # What type checkers see of the Manager ``from_queryset`` builds at run time: each
+    # public QuerySet method, returning what it returns on a ``QuerySet[M]``.
+    # tests/typing/test_static_manager.py checks that it lists the run-time methods.
+
+    class Manager(BaseManager[M], Generic[M, QS]):
+        """The default manager: every QuerySet method, on the model class."""
+
+        def get_queryset(self) -> QS: ...
+        def all(self) -> QS: ...
+        @classmethod
+        def from_queryset(  # type: ignore[override]
+            cls, queryset_class: type[QS2], class_name: str | None = None
+        ) -> type[Manager[Any, QS2]]: ...
+        def filter(self, *args: Q | DjangoQ, **kwargs: Any) -> QS: ...
+        def exclude(self, *args: Q | DjangoQ, **kwargs: Any) -> QS: ...
+        def order_by(self, *field_names: str) -> QS: ...
+        def reverse(self) -> QS: ...
+        def none(self) -> QS: ...
+        def nocache(self) -> QS: ...
+        def using(self, alias: str) -> QS: ...
+        def only(self, *fields: str) -> QS: ...
+        def defer(self, *fields: str) -> QS: ...
+        def search(self, term: str) -> QS: ...
+        def select_related(self, *fields: str | None) -> QS: ...
+        def prefetch_related(self, *lookups: PrefetchLookup | None) -> QS: ...
+        def values(self, *fields: str) -> QuerySet[Any]: ...
+        def values_list(
+            self, *fields: str, flat: bool = False, named: bool = False
+        ) -> QuerySet[Any]: ...
+        def aiterator(
+            self, chunk_size: int | None = None, *, prefetch: int | None = None
+        ) -> AsyncIterator[M]: ...
+        def iterator(
+            self, chunk_size: int | None = None, *, prefetch: int | None = None
+        ) -> Iterator[M]: ...
+        async def acount(self) -> int: ...
+        async def aexists(self) -> bool: ...
+        async def afirst(self) -> M | None: ...
+        async def alast(self) -> M | None: ...
+        async def alatest(self, *fields: str) -> M: ...
+        async def aearliest(self, *fields: str) -> M: ...
+        async def aget(self, *args: Q, **kwargs: Any) -> M: ...
+        async def acontains(self, obj: Any) -> bool: ...
+        async def ain_bulk(
+            self, id_list: Iterable[Any] | None = None, *, field_name: str = "pk"
+        ) -> dict[Any, M]: ...
+        async def acreate(self, **kwargs: Any) -> M: ...
+        async def aget_or_create(
+            self, defaults: dict[str, Any] | None = None, **kwargs: Any
+        ) -> tuple[M, bool]: ...
+        async def aupdate_or_create(
+            self,
+            defaults: dict[str, Any] | None = None,
+            create_defaults: dict[str, Any] | None = None,
+            **kwargs: Any,
+        ) -> tuple[M, bool]: ...
+        async def abulk_create(
+            self, objs: Iterable[M], batch_size: int | None = None
+        ) -> list[M]: ...
+        async def abulk_update(
+            self, objs: Iterable[M], fields: Sequence[str], batch_size: int | None = None
+        ) -> int: ...
+        async def aupdate(self, **kwargs: Any) -> int: ...
+
+        count = sync_twin(acount)
+        exists = sync_twin(aexists)
+        first = sync_twin(afirst)
+        last = sync_twin(alast)
+        latest = sync_twin(alatest)
+        earliest = sync_twin(aearliest)
+        get = sync_twin(aget)
+        contains = sync_twin(acontains)
+        in_bulk = sync_twin(ain_bulk)
+        create = sync_twin(acreate)
+        get_or_create = sync_twin(aget_or_create)
+        update_or_create = sync_twin(aupdate_or_create)
+        bulk_create = sync_twin(abulk_create)
+        bulk_update = sync_twin(abulk_update)
+        update = sync_twin(aupdate)
+
+        # UnsupportedMethods: each raises NotSupportedError.
+        def annotate(self, *args: Any, **kwargs: Any) -> NoReturn: ...
+        def alias(self, *args: Any, **kwargs: Any) -> NoReturn: ...
+        def aggregate(self, *args: Any, **kwargs: Any) -> NoReturn: ...
+        def distinct(self, *fields: str) -> NoReturn: ...
+        def extra(self, *args: Any, **kwargs: Any) -> NoReturn: ...
+        def raw(self, *args: Any, **kwargs: Any) -> NoReturn: ...
+        def select_for_update(self, *args: Any, **kwargs: Any) -> NoReturn: ...
+        def union(self, *other: Any, **kwargs: Any) -> NoReturn: ...
+        def intersection(self, *other: Any, **kwargs: Any) -> NoReturn: ...
+        def difference(self, *other: Any, **kwargs: Any) -> NoReturn: ...
+        def dates(self, field_name: str, kind: str, order: str = "ASC") -> NoReturn: ...
+        def datetimes(self, field_name: str, kind: str, order: str = "ASC") -> NoReturn: ...
+        def explain(self, **options: Any) -> NoReturn: ...
+
+    class RelatedManager(Manager[M]):
+        """What type checkers see of ``book.genres`` (a many-to-many field's manager):
+        a ``Manager`` of the related model, bound to ``instance``."""
+
+        instance: RemoteModel
+
+else:
+
+    class Manager(BaseManager.from_queryset(QuerySet)):
+        """The default manager: every QuerySet method, on the model class."""

@@ -5,22 +5,25 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 from django_api_orm.bridge import run_sync
 
 __all__ = ["sync_twin"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 def sync_twin(
-    async_method: Callable[..., Coroutine[Any, Any, T]], *, receiver: str = "queryset"
-) -> Callable[..., T]:
+    async_method: Callable[P, Coroutine[Any, Any, T]], *, receiver: str = "queryset"
+) -> Callable[P, T]:
     """Return the sync twin of ``async_method``: the same coroutine run on the sync bridge.
 
     Called from a running event loop, the twin raises ``SynchronousOnlyOperation``
     naming the async method to await instead (``receiver`` names what it is called on).
+    The twin's static type is the async method's, returning what it awaits to: ``get``
+    of a ``QuerySet[Book]`` takes ``aget``'s arguments and returns a ``Book``.
     """
     async_name = async_method.__name__
 
@@ -37,4 +40,5 @@ def sync_twin(
     method.__doc__ = f"Sync twin of :meth:`{async_name}`. {async_method.__doc__ or ''}".strip()
     del method.__wrapped__
     method.__signature__ = inspect.signature(async_method)  # type: ignore[attr-defined]
-    return method
+    # ``method`` takes anything: its static type is ``async_method``'s, awaited.
+    return cast("Callable[P, T]", method)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypedDict, overload
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -31,12 +31,23 @@ from django_api_orm.exceptions import InvalidResponseError
 if TYPE_CHECKING:
     from typing import Self
 
+    from typing_extensions import TypeVar
+
     from django_api_orm.models.base import RemoteModel
+
+    #: What reading the field on an instance gives (``str``, ``str | None``...); a bare
+    #: ``Field`` in an annotation is a ``Field[Any]``.
+    T = TypeVar("T", default=Any)
+else:
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
 __all__ = [
     "EMPTY_VALUES",
     "NOT_PROVIDED",
     "Field",
+    "FieldOptions",
     "Validator",
     "default_blank_choice",
     "flat_choices",
@@ -91,8 +102,29 @@ _CHOICE_FIELD_OPTIONS = frozenset(
 Validator = Callable[[Any], None]
 
 
-class Field:
-    """Base class of every field: options, conversion both ways, validation, descriptor."""
+class FieldOptions(TypedDict, total=False):
+    """The options every field takes, for type checkers (``null`` apart: it makes the
+    value's type ``X | None``)."""
+
+    primary_key: bool
+    blank: bool
+    default: Any
+    choices: Any
+    read_only: bool
+    source: str | None
+    validators: Sequence[Validator]
+    help_text: str
+    verbose_name: str | None
+    error_messages: Mapping[str, str] | None
+
+
+class Field(Generic[T]):
+    """Base class of every field: options, conversion both ways, validation, descriptor.
+
+    ``T`` is the type of the value read on an instance, for type checkers: each field
+    class sets it from ``null`` (``CharField()`` is a ``CharField[str]``,
+    ``CharField(null=True)`` a ``CharField[str | None]``).
+    """
 
     #: Python types ``parse_wire`` accepts from the wire.
     wire_types: ClassVar[tuple[type, ...]] = ()
@@ -377,7 +409,7 @@ class Field:
     @overload
     def __get__(self, instance: None, owner: type | None = None) -> Self: ...
     @overload
-    def __get__(self, instance: Any, owner: type | None = None) -> Any: ...
+    def __get__(self, instance: Any, owner: type | None = None) -> T: ...
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         if instance is None:
             return self
@@ -405,6 +437,11 @@ class Field:
         else:
             _object_setattr(instance, self.attname, value)
         return value
+
+    if TYPE_CHECKING:
+        # For type checkers only: ``book.title = "..."`` takes the field's type. At run
+        # time a field stays a non-data descriptor (the value cached in the instance wins).
+        def __set__(self, instance: RemoteModel, value: T) -> None: ...
 
     def value_from_wire(self, instance: RemoteModel) -> Any:
         """Read this field's value from the instance's wire row, converting it.

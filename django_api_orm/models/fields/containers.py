@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, Unpack, overload
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from django_api_orm.hydration import hydrate_one
-from django_api_orm.models.fields.base import Field, rendered_messages
+from django_api_orm.models.fields.base import Field, FieldOptions, T, rendered_messages
 
 if TYPE_CHECKING:
     from django_api_orm.models.base import RemoteModel
 
 __all__ = ["DictField", "EmbeddedField", "ListField"]
 
+#: The value type of a container's ``child`` field; an embedded record's model.
+C = TypeVar("C")
+E = TypeVar("E", bound="RemoteModel")
 
-class _ContainerField(Field):
+
+class _ContainerField(Field[T]):
     """A list or dict of values each converted and validated by ``child`` (any field)."""
 
     scalar = False
@@ -81,8 +85,44 @@ class _ContainerField(Field):
             self._check_items(value, child.run_validators)
 
 
-class ListField(_ContainerField):
+class ListField(_ContainerField[T]):
     """A JSON array whose items are converted by ``child`` (any field), if given."""
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: ListField[list[C]],
+            child: Field[C],
+            *,
+            null: Literal[False] = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: ListField[list[C] | None],
+            child: Field[C],
+            *,
+            null: bool,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: ListField[list[Any]],
+            child: None = ...,
+            *,
+            null: Literal[False] = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: ListField[list[Any] | None],
+            child: None = ...,
+            *,
+            null: bool,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     internal_type = "ListField"
 
@@ -117,8 +157,44 @@ class ListField(_ContainerField):
         return ((f"Item {index} in the list", item) for index, item in enumerate(value, 1))
 
 
-class DictField(_ContainerField):
+class DictField(_ContainerField[T]):
     """A JSON object whose values are converted by ``child`` (any field), if given."""
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: DictField[dict[str, C]],
+            child: Field[C],
+            *,
+            null: Literal[False] = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: DictField[dict[str, C] | None],
+            child: Field[C],
+            *,
+            null: bool,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: DictField[dict[str, Any]],
+            child: None = ...,
+            *,
+            null: Literal[False] = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: DictField[dict[str, Any] | None],
+            child: None = ...,
+            *,
+            null: bool,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     internal_type = "DictField"
 
@@ -154,7 +230,7 @@ class DictField(_ContainerField):
         return ((f"The value of {key!r}", item) for key, item in value.items())
 
 
-class EmbeddedField(Field):
+class EmbeddedField(Field[T]):
     """A nested record, declared as a RemoteModel with ``Meta.embedded = True``."""
 
     internal_type = "EmbeddedField"
@@ -165,6 +241,25 @@ class EmbeddedField(Field):
     form_class = forms.JSONField
 
     wire_types = (dict,)
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: EmbeddedField[E],
+            to: type[E],
+            *,
+            null: Literal[False] = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: EmbeddedField[E | None],
+            to: type[E],
+            *,
+            null: bool,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
 
     def __init__(self, to: type[RemoteModel], **kwargs: Any) -> None:
         opts = getattr(to, "_meta", None)

@@ -7,7 +7,7 @@ object the service's dialect reads (``BaseDialect.related_pk``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, Unpack, overload
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -16,12 +16,13 @@ from django.utils.text import capfirst
 from django_api_orm.dialects.base import BaseDialect
 from django_api_orm.hydration import hydrate_one
 from django_api_orm.models.descriptors import ForwardRelationDescriptor, ManyRelatedDescriptor
-from django_api_orm.models.fields.base import Field, default_blank_choice
+from django_api_orm.models.fields.base import Field, FieldOptions, T, default_blank_choice
 from django_api_orm.models.registry import resolve_model
 from django_api_orm.state import ModelState
 
 if TYPE_CHECKING:
     from django_api_orm.models.base import RemoteModel
+    from django_api_orm.models.queryset import RelatedManager
 
 __all__ = [
     "ForeignKey",
@@ -31,6 +32,9 @@ __all__ = [
     "ManyToOneRel",
     "RelatedField",
 ]
+
+#: The related model of a relation declared with its class (a name gives ``Any``).
+R = TypeVar("R", bound="RemoteModel")
 
 #: Reads nested objects of rows that came with no dialect (``Model.from_api`` on an embedded model).
 _PLAIN = BaseDialect()
@@ -168,7 +172,7 @@ class ManyToManyRel(ForeignObjectRel):
     through = _ImplicitThrough()
 
 
-class RelatedField(Field):
+class RelatedField(Field[T]):
     """A field naming another RemoteModel (``to``: a class, ``"Name"`` or ``"self"``)."""
 
     scalar = False
@@ -268,7 +272,7 @@ class RelatedField(Field):
             raise self._invalid_wire(raw, str(exc) or type(exc).__name__) from exc
 
 
-class ForeignKey(RelatedField):
+class ForeignKey(RelatedField[T]):
     """A reference to another RemoteModel: the related pk on the wire (or a nested object).
 
     ``book.author_id`` is always the related pk; ``book.author`` is the related
@@ -282,6 +286,37 @@ class ForeignKey(RelatedField):
     one_to_one = False
     many_to_many = False
     rel_class = ManyToOneRel
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: ForeignKey[R],
+            to: type[R],
+            *,
+            related_name: str | None = ...,
+            null: Literal[False] = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: ForeignKey[R | None],
+            to: type[R],
+            *,
+            related_name: str | None = ...,
+            null: bool,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: ForeignKey[Any],
+            to: str,
+            *,
+            related_name: str | None = ...,
+            null: bool = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     def get_attname(self) -> str:
         return f"{self.name}_id"
@@ -329,7 +364,7 @@ class ForeignKey(RelatedField):
         return self.target_field.to_wire(self.to_python(value))
 
 
-class ManyToManyField(RelatedField):
+class ManyToManyField(RelatedField[T]):
     """Related objects sent as a list of their pks (``"genres": [1, 2]``).
 
     ``book.genres_ids`` is the list of pks (assign it and save to change the
@@ -346,6 +381,27 @@ class ManyToManyField(RelatedField):
     rel_class = ManyToManyRel
 
     wire_types = (list,)
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: ManyToManyField[RelatedManager[R]],
+            to: type[R],
+            *,
+            related_name: str | None = ...,
+            null: bool = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: ManyToManyField[RelatedManager[Any]],
+            to: str,
+            *,
+            related_name: str | None = ...,
+            null: bool = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
 
     def __init__(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Unpack, overload
 
 from django import forms
 from django.conf import settings
@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime, parse_duration
 from django.utils.duration import duration_string
 
-from django_api_orm.models.fields.base import Field, Validator
+from django_api_orm.models.fields.base import Field, FieldOptions, T, Validator
 
 if TYPE_CHECKING:
     from django_api_orm.models.base import RemoteModel
@@ -42,8 +42,26 @@ _DECIMAL_WIRE_TYPES = (str, int, float)
 _fromisoformat = datetime.datetime.fromisoformat
 
 
-class IntegerField(Field):
+class IntegerField(Field[T]):
     """An integer; the wire value must be a JSON integer (not a float, string or boolean)."""
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: IntegerField[int],
+            *,
+            null: Literal[False] = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: IntegerField[int | None],
+            *,
+            null: bool,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     internal_type = "IntegerField"
     form_class = forms.IntegerField
@@ -81,8 +99,26 @@ class IntegerField(Field):
             raise self._invalid(value) from None
 
 
-class FloatField(Field):
+class FloatField(Field[T]):
     """A float; the wire value may be any JSON number."""
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: FloatField[float],
+            *,
+            null: Literal[False] = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: FloatField[float | None],
+            *,
+            null: bool,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     internal_type = "FloatField"
     form_class = forms.FloatField
@@ -109,7 +145,7 @@ class FloatField(Field):
             raise self._invalid(value) from None
 
 
-class DecimalField(Field):
+class DecimalField(Field[T]):
     """A ``decimal.Decimal``; DRF sends it as a string ("12.50"), and so do we."""
 
     internal_type = "DecimalField"
@@ -118,6 +154,27 @@ class DecimalField(Field):
     default_error_messages: ClassVar[dict[str, str]] = {
         "invalid": "'%(value)s' value must be a decimal number."
     }
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: DecimalField[decimal.Decimal],
+            *,
+            null: Literal[False] = ...,
+            max_digits: int | None = ...,
+            decimal_places: int | None = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: DecimalField[decimal.Decimal | None],
+            *,
+            null: bool,
+            max_digits: int | None = ...,
+            decimal_places: int | None = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
 
     def __init__(
         self, *, max_digits: int | None = None, decimal_places: int | None = None, **kwargs: Any
@@ -176,7 +233,7 @@ class DecimalField(Field):
         return f"{result:f}"
 
 
-class CharField(Field):
+class CharField(Field[T]):
     """A string, optionally bounded by ``max_length``; the wire value must be a JSON string."""
 
     internal_type = "CharField"
@@ -184,6 +241,25 @@ class CharField(Field):
     ready_types = frozenset({str})
 
     wire_types = (str,)
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: CharField[str],
+            *,
+            null: Literal[False] = ...,
+            max_length: int | None = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: CharField[str | None],
+            *,
+            null: bool,
+            max_length: int | None = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
 
     def __init__(self, *, max_length: int | None = None, **kwargs: Any) -> None:
         self.max_length = max_length
@@ -206,8 +282,28 @@ class CharField(Field):
         return str(value)
 
 
-class TextField(CharField):
+class TextField(CharField[T]):
     """A long string."""
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: TextField[str],
+            *,
+            null: Literal[False] = ...,
+            max_length: int | None = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: TextField[str | None],
+            *,
+            null: bool,
+            max_length: int | None = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     internal_type = "TextField"
 
@@ -215,15 +311,35 @@ class TextField(CharField):
         return {**super().formfield_defaults(), "widget": forms.Textarea}
 
 
-class EmailField(CharField):
+class EmailField(CharField[T]):
     """A string validated as an e-mail address."""
 
     form_class = forms.EmailField
 
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: EmailField[str],
+            *,
+            null: Literal[False] = ...,
+            max_length: int | None = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: EmailField[str | None],
+            *,
+            null: bool,
+            max_length: int | None = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
+
     default_validators: ClassVar[list[Validator]] = [django_validators.validate_email]
 
 
-class URLField(CharField):
+class URLField(CharField[T]):
     """A string validated as a URL."""
 
     form_class = forms.URLField
@@ -233,11 +349,49 @@ class URLField(CharField):
         # given); pass assume_scheme="http" to formfield() for the old one.
         return {**super().formfield_defaults(), "assume_scheme": "https"}
 
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: URLField[str],
+            *,
+            null: Literal[False] = ...,
+            max_length: int | None = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: URLField[str | None],
+            *,
+            null: bool,
+            max_length: int | None = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
+
     default_validators: ClassVar[list[Validator]] = [django_validators.URLValidator()]
 
 
-class BooleanField(Field):
+class BooleanField(Field[T]):
     """``True`` or ``False``; the wire value must be a JSON boolean (not 0 or 1)."""
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: BooleanField[bool],
+            *,
+            null: Literal[False] = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: BooleanField[bool | None],
+            *,
+            null: bool,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     internal_type = "BooleanField"
 
@@ -286,8 +440,26 @@ def _aware(value: datetime.datetime) -> datetime.datetime:
     return value
 
 
-class DateField(Field):
+class DateField(Field[T]):
     """A ``datetime.date``, ``YYYY-MM-DD`` on the wire."""
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: DateField[datetime.date],
+            *,
+            null: Literal[False] = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: DateField[datetime.date | None],
+            *,
+            null: bool,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     internal_type = "DateField"
     form_class = forms.DateField
@@ -325,12 +497,30 @@ class DateField(Field):
         return None if value is None else self.to_python(value).isoformat()
 
 
-class DateTimeField(Field):
+class DateTimeField(Field[T]):
     """A ``datetime.datetime``, ISO 8601 on the wire; "Z" is UTC, naive means local time.
 
     With ``USE_TZ`` a naive value (from the server or the user) is taken in the
     current time zone, as Django does, so what is sent always carries an offset.
     """
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: DateTimeField[datetime.datetime],
+            *,
+            null: Literal[False] = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: DateTimeField[datetime.datetime | None],
+            *,
+            null: bool,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     internal_type = "DateTimeField"
     form_class = forms.DateTimeField
@@ -380,8 +570,26 @@ class DateTimeField(Field):
         return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-class TimeField(Field):
+class TimeField(Field[T]):
     """A ``datetime.time``, ``HH:MM[:ss[.uuuuuu]]`` on the wire."""
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: TimeField[datetime.time],
+            *,
+            null: Literal[False] = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: TimeField[datetime.time | None],
+            *,
+            null: bool,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     internal_type = "TimeField"
     form_class = forms.TimeField
@@ -416,8 +624,26 @@ class TimeField(Field):
         return None if value is None else self.to_python(value).isoformat()
 
 
-class DurationField(Field):
+class DurationField(Field[T]):
     """A ``datetime.timedelta``; DRF's ``[-]DD HH:MM:SS[.uuuuuu]`` (or ISO 8601) on the wire."""
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: DurationField[datetime.timedelta],
+            *,
+            null: Literal[False] = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: DurationField[datetime.timedelta | None],
+            *,
+            null: bool,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     internal_type = "DurationField"
     form_class = forms.DurationField
@@ -451,8 +677,26 @@ class DurationField(Field):
         return None if value is None else duration_string(self.to_python(value))
 
 
-class UUIDField(Field):
+class UUIDField(Field[T]):
     """A ``uuid.UUID``, its canonical string on the wire."""
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: UUIDField[uuid.UUID],
+            *,
+            null: Literal[False] = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: UUIDField[uuid.UUID | None],
+            *,
+            null: bool,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     internal_type = "UUIDField"
     form_class = forms.UUIDField
@@ -480,7 +724,7 @@ class UUIDField(Field):
         return None if value is None else str(self.to_python(value))
 
 
-class JSONField(Field):
+class JSONField(Field[Any]):
     """Any JSON value, kept as the server sent it."""
 
     internal_type = "JSONField"
