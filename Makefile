@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo bench docs matrix clean test-netbox
+.PHONY: test lint typecheck types pytest demo bench docs matrix clean test-netbox
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,6 +19,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# What mypy --strict and pyright (strict mode) infer on models declared with no
+# annotations: every assert_type of tests/typing/typed_example.py must hold.
+types: $(STAMP)
+	$(BIN)/mypy --strict tests/typing/typed_example.py
+	PYRIGHT_PYTHON_IGNORE_WARNINGS=1 $(BIN)/pyright --pythonpath $(BIN)/python tests/typing/typed_example.py
+
 pytest: $(STAMP)
 	$(BIN)/pytest
 
@@ -32,7 +38,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
-test: lint typecheck docs pytest
+test: lint typecheck types docs pytest
 
 # The suite against a real NetBox (tests/netbox/: README there); not part of `make test`.
 test-netbox: $(STAMP)
