@@ -73,6 +73,9 @@ nitpick_ignore_regex = [
     # Private helpers and type variables in signatures and base lists: not API.
     (r"py:.*", r"django_api_orm\..*\._\w+"),
     (r"py:class", r"django_api_orm\.models\.(queryset|manager)\.M"),
+    (r"py:(class|obj)", r"django_api_orm\.models\.fields\.\w+\.[TCER]"),
+    # The options every field takes, typed for type checkers (listed on Field).
+    (r"py:class", r"django_api_orm\.models\.fields\.base\.FieldOptions"),
     (r"py:class", r"django_api_orm\.models\.query\.Query"),
     # The shapes lower layers are typed against (protocols.py): typing, not API.
     (r"py:class", r"django_api_orm\.protocols\.\w+"),

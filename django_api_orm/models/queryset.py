@@ -74,7 +74,7 @@ class QuerySet(WriteMethods[M], UnsupportedMethods):
         """Return a Manager whose methods are this QuerySet's.
 
         For type checkers it is a ``Manager[Book, BookQuerySet]``: its ``all()``,
-        ``filter()``... are ``BookQuerySet``s, but the methods BookQuerySet adds are not
+        ``filter()``... return a ``BookQuerySet``, but the methods BookQuerySet adds are not
         known on the manager itself (docs/topics/django-integration.rst).
         """
         manager = cast("Manager[M, Self]", Manager.from_queryset(cls)())
