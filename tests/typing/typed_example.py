@@ -51,6 +51,7 @@ class Book(RemoteModel):
     subtitle = fields.CharField(null=True, blank=True)
     author = fields.ForeignKey(Author, related_name="books")
     editor = fields.ForeignKey(Author, null=True, related_name="edited")
+    editor_id: int | None  # declared: typed (undeclared, author_id is Any)
     series = fields.ForeignKey("Series", null=True, related_name="books")
     price = fields.DecimalField(max_digits=8, decimal_places=2)
     rating = fields.FloatField(null=True)
@@ -187,6 +188,7 @@ async def async_queries() -> None:
     assert_type(book.editor, Author | None)
     assert_type(book.series, Any)  # a relation named by a string
     assert_type(book.author_id, Any)  # set by the field, not declared: Any
+    assert_type(book.editor_id, int | None)
     assert_type(book.pk, Any)
     assert_type(await book.genres.all().afirst(), Genre | None)
     assert_type([g async for g in book.genres.all()], list[Genre])
