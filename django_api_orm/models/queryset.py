@@ -665,9 +665,19 @@ if TYPE_CHECKING:
 
     class RelatedManager(Manager[M]):
         """What type checkers see of ``book.genres`` (a many-to-many field's manager):
-        a ``Manager`` of the related model, bound to ``instance``."""
+        a ``Manager`` of the related model, bound to ``instance``, that writes the list."""
 
         instance: RemoteModel
+
+        async def aadd(self, *objs: Any) -> None: ...
+        async def aremove(self, *objs: Any) -> None: ...
+        async def aclear(self) -> None: ...
+        async def aset(self, objs: Iterable[Any], *, clear: bool = False) -> None: ...
+
+        add = sync_twin(aadd)
+        remove = sync_twin(aremove)
+        clear = sync_twin(aclear)
+        set = sync_twin(aset)
 
 else:
 

@@ -192,6 +192,11 @@ async def async_queries() -> None:
     assert_type(book.pk, Any)
     assert_type(await book.genres.all().afirst(), Genre | None)
     assert_type([g async for g in book.genres.all()], list[Genre])
+    genre = await Genre.objects.aget(pk=1)
+    await book.genres.aadd(genre, 2)
+    await book.genres.aset([genre])
+    book.genres.remove(genre)
+    book.genres = [genre, 2]
 
     book.title = "Dune Messiah"
     book.published = None

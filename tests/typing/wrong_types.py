@@ -28,3 +28,4 @@ async def wrong() -> None:
     Book.objects.fliter(title="Dune")  # wrong: a typo
     Publisher.objects.inactive()  # wrong: not a method of PublisherManager
     print(book.objects)  # wrong: a manager is not read on an instance
+    book.genres = 3  # wrong: a list of genres or of their pks

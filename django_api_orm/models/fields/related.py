@@ -383,6 +383,12 @@ class ManyToManyField(RelatedField[T]):
     wire_types = (list,)
 
     if TYPE_CHECKING:
+        # ``book.genres = [genre, 2]`` sets the list of pks (instances or pks).
+        def __set__(  # type: ignore[override]
+            self, instance: RemoteModel, value: Iterable[Any] | None
+        ) -> None: ...
+
+    if TYPE_CHECKING:
 
         @overload
         def __init__(
