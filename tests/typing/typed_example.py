@@ -78,6 +78,18 @@ class Book(RemoteModel):
         ordering_fields = ["title"]
 
 
+class Novel(Book):
+    genre_name = fields.CharField()
+
+    # pyright sees Book.Meta as an attribute this class overrides (the metaclass
+    # removes it at run time); mypy does not.
+    class Meta:  # pyright: ignore[reportIncompatibleVariableOverride]
+        app_label = "testapp"
+        endpoint = "novels/"
+        filter_fields = {"title": ["exact"]}
+        ordering_fields = ["title"]
+
+
 # --- custom managers ---------------------------------------------------------
 
 
@@ -197,6 +209,17 @@ async def async_queries() -> None:
     await book.genres.aset([genre])
     book.genres.remove(genre)
     book.genres = [genre, 2]
+
+    # A subclass is queried as itself, and keeps its parent's fields.
+    assert_type(Novel.objects, Manager[Novel])
+    novel = await Novel.objects.aget(pk=1)
+    assert_type(novel, Novel)
+    assert_type(novel.title, str)
+    assert_type(Book.objects.get_queryset(), QuerySet[Book])
+    try:
+        await Book.objects.aget(title="Dune")
+    except Book.DoesNotExist:
+        pass
 
     book.title = "Dune Messiah"
     book.published = None
