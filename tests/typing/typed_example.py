@@ -218,8 +218,8 @@ async def async_queries() -> None:
     assert_type(Book.objects.get_queryset(), QuerySet[Book])
     try:
         await Book.objects.aget(title="Dune")
-    except Book.DoesNotExist:
-        pass
+    except Book.DoesNotExist as missing:
+        print(missing)
 
     book.title = "Dune Messiah"
     book.published = None
