@@ -492,7 +492,32 @@ class RemoteModel(metaclass=RemoteModelBase):
     save = sync_twin(asave, receiver="obj")
     delete = sync_twin(adelete, receiver="obj")
     refresh_from_db = sync_twin(arefresh_from_db, receiver="obj")
-    call = sync_twin(acall, receiver="obj")
+
+    if TYPE_CHECKING:
+        # The twin of each overload of acall() (sync_twin() keeps one signature only).
+        @overload
+        def call(
+            self,
+            action: str,
+            *,
+            method: str = ...,
+            data: Any = ...,
+            params: actions.QueryParams | None = ...,
+            as_instances: Literal[False] = ...,
+        ) -> Any: ...
+        @overload
+        def call(
+            self,
+            action: str,
+            *,
+            method: str = ...,
+            data: Any = ...,
+            params: actions.QueryParams | None = ...,
+            as_instances: Literal[True],
+        ) -> Self | list[Self] | None: ...
+        def call(self, *args: Any, **kwargs: Any) -> Any: ...
+    else:
+        call = sync_twin(acall, receiver="obj")
 
     # --- validation ---------------------------------------------------------
 

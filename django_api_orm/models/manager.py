@@ -120,7 +120,31 @@ class BaseManager(Generic[M]):
             as_instances=as_instances,
         )
 
-    call = sync_twin(acall, receiver="Model.objects")
+    if TYPE_CHECKING:
+        # The twin of each overload of acall() (sync_twin() keeps one signature only).
+        @overload
+        def call(
+            self,
+            action: str,
+            *,
+            method: str = ...,
+            data: Any = ...,
+            params: actions.QueryParams | None = ...,
+            as_instances: Literal[False] = ...,
+        ) -> Any: ...
+        @overload
+        def call(
+            self,
+            action: str,
+            *,
+            method: str = ...,
+            data: Any = ...,
+            params: actions.QueryParams | None = ...,
+            as_instances: Literal[True],
+        ) -> M | list[M] | None: ...
+        def call(self, *args: Any, **kwargs: Any) -> Any: ...
+    else:
+        call = sync_twin(acall, receiver="Model.objects")
 
     @classmethod
     def _get_queryset_methods(cls, queryset_class: type) -> dict[str, Any]:

@@ -221,6 +221,10 @@ async def async_queries() -> None:
     except Book.DoesNotExist as missing:
         print(missing)
 
+    assert_type(book.call("publish", method="POST"), Any)
+    assert_type(book.call("similar", as_instances=True), Book | list[Book] | None)
+    assert_type(Book.objects.call("recent", as_instances=True), Book | list[Book] | None)
+
     book.title = "Dune Messiah"
     book.published = None
     book.author = await Author.objects.aget(pk=1)
