@@ -8,6 +8,11 @@ from django_api_orm.exceptions import NotSupportedError
 
 __all__ = ["UnsupportedMethods"]
 
+_NO_AGGREGATES = (
+    "a REST list has no aggregates. Iterate with aiterator() and aggregate in Python, "
+    "or use acount() for counts."
+)
+
 
 class UnsupportedMethods:
     """Django's QuerySet methods that have no HTTP form; each raises naming the reason."""
@@ -29,11 +34,11 @@ class UnsupportedMethods:
 
     def aggregate(self, *args: Any, **kwargs: Any) -> NoReturn:
         """Not supported: aggregate over ``aiterator()`` in Python instead."""
-        raise self._unsupported(
-            "aggregate",
-            "a REST list has no aggregates. Iterate with aiterator() and aggregate in Python, "
-            "or use acount() for counts.",
-        )
+        raise self._unsupported("aggregate", _NO_AGGREGATES)
+
+    async def aaggregate(self, *args: Any, **kwargs: Any) -> NoReturn:
+        """Not supported: aggregate over ``aiterator()`` in Python instead."""
+        raise self._unsupported("aaggregate", _NO_AGGREGATES)
 
     def distinct(self, *fields: str) -> NoReturn:
         """Not supported: a REST list returns each resource once already."""
@@ -68,3 +73,7 @@ class UnsupportedMethods:
     def explain(self, **options: Any) -> NoReturn:
         """Not supported: there is no query plan behind a REST API."""
         raise self._unsupported("explain", "there is no query plan behind a REST API.")
+
+    async def aexplain(self, **options: Any) -> NoReturn:
+        """Not supported: there is no query plan behind a REST API."""
+        raise self._unsupported("aexplain", "there is no query plan behind a REST API.")

@@ -692,6 +692,30 @@ def test_what_http_cannot_express_raises(call: Any) -> None:
 
 
 @pytest.mark.parametrize(
+    ("name", "call"),
+    [
+        ("aaggregate", lambda qs: qs.aaggregate(n=1)),
+        ("aexplain", lambda qs: qs.aexplain()),
+    ],
+)
+@pytest.mark.parametrize("source", ["queryset", "manager"])
+async def test_async_forms_of_unsupported_calls_raise_the_same(
+    api: respx.MockRouter, name: str, call: Any, source: str
+) -> None:
+    """aaggregate() and aexplain() raise as aggregate() and explain() do, on querysets
+    and managers alike, sending nothing."""
+    target = Book.objects.filter(id=1) if source == "queryset" else Book.objects
+    sync_name = name[1:]
+    with pytest.raises(NotSupportedError) as sync_error:
+        getattr(target, sync_name)()
+    with pytest.raises(NotSupportedError) as error:
+        await call(target)
+    assert str(error.value) == str(sync_error.value).replace(f".{sync_name}()", f".{name}()")
+    assert f"Book.objects.{name}() is not supported: " in str(error.value)
+    assert not api.calls
+
+
+@pytest.mark.parametrize(
     "link",
     [
         "http://api.example.test/api/books/?page=2",
