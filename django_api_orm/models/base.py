@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, overload
 
 from django.core import exceptions as django_exceptions
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SynchronousOnlyOperation, ValidationError
 from django.utils.functional import classproperty
 
 from django_api_orm.exceptions import InvalidResponseError
@@ -368,15 +368,20 @@ class RemoteModel(metaclass=RemoteModelBase):
         return hash((type(self), pk))
 
     def __repr__(self) -> str:
+        """``<Book: {str(book)}>`` as Django's; a record without its own ``__str__``
+        shows its values."""
         name = type(self).__name__
         try:
-            if self._meta.embedded:
+            if self._meta.embedded and type(self).__str__ is RemoteModel.__str__:
                 values = {f.name: getattr(self, f.attname) for f in self._meta.fields}
                 return f"<{name}: {values!r}>"
-            return f"<{name}: {self.pk}>"
+            return f"<{name}: {self}>"
         except InvalidResponseError:
             # A repr must not raise: show what the server sent instead.
             return f"<{name}: invalid row {self._state.wire!r}>"
+        except SynchronousOnlyOperation:
+            # A __str__ reading a deferred field in async code: no request from a repr.
+            return f"<{name}: {RemoteModel.__str__(self)}>"
 
     def __str__(self) -> str:
         if self._meta.embedded:

@@ -450,25 +450,36 @@ def test_unsaved_instances_are_only_equal_to_themselves() -> None:
         hash(a)
 
 
-def test_repr_shows_the_model_and_pk() -> None:
-    """Shows ``<Novel: 3>`` as the repr."""
-    assert repr(Novel.from_api({"id": 3})) == "<Novel: 3>"
-    assert repr(Novel(title="x")) == "<Novel: None>"
-    assert repr(Pamphlet(code="ab")) == "<Pamphlet: ab>"
+def test_repr_shows_the_model_and_str_as_django() -> None:
+    """Shows ``<Novel: Novel object (3)>``: the class name and str(), as Django's repr."""
+    assert repr(Novel.from_api({"id": 3})) == "<Novel: Novel object (3)>"
+    assert repr(Novel(title="x")) == "<Novel: Novel object (None)>"
+    assert repr(Pamphlet(code="ab")) == "<Pamphlet: Pamphlet object (ab)>"
 
 
 def test_repr_of_an_invalid_row_does_not_raise() -> None:
-    """Shows the row in the repr of an instance whose pk the server sent wrong."""
+    """Shows the row in the repr of an instance whose pk the server sent wrong, and of
+    one whose own __str__ reads a field the server sent wrong."""
     assert repr(Novel.from_api({"id": "x"})) == "<Novel: invalid row {'id': 'x'}>"
+    assert repr(Named.from_api({"id": 1, "name": ["Ada"]})) == (
+        "<Named: invalid row {'id': 1, 'name': ['Ada']}>"
+    )
+
+
+async def test_repr_in_async_code_never_loads_a_deferred_field() -> None:
+    """Falls back to Django's default str() when the model's own __str__ reads a deferred
+    field from a running event loop: a repr makes no request and does not raise."""
+    partial = Named.from_api({"id": 1})
+    assert repr(partial) == "<Named: Named object (1)>"
 
 
 def test_str_is_django_style_and_can_be_overridden() -> None:
-    """Uses ``Novel object (3)`` as str(), or the model's own __str__."""
+    """Uses ``Novel object (3)`` as str(), or the model's own __str__, in repr() too."""
     assert str(Novel.from_api({"id": 3})) == "Novel object (3)"
     named = Named.from_api({"id": 1, "name": "Ada"})
     assert str(named) == "Ada"
     assert f"{named}" == "Ada"
-    assert repr(named) == "<Named: 1>"
+    assert repr(named) == "<Named: Ada>"
 
 
 def test_constructor_sets_fields_and_defaults() -> None:

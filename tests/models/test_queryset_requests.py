@@ -581,7 +581,9 @@ def test_sync_twins(api: respx.MockRouter) -> None:
     assert bool(Book.objects.all())
     assert Book.objects.all()[1].pk == 2
     assert [b.pk for b in Book.objects.iterator()] == [1, 2]
-    assert repr(Book.objects.all()) == "<QuerySet [<Book: 1>, <Book: 2>]>"
+    assert (
+        repr(Book.objects.all()) == "<QuerySet [<Book: Book object (1)>, <Book: Book object (2)>]>"
+    )
 
 
 def test_index_out_of_range(api: respx.MockRouter) -> None:
