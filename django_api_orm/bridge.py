@@ -15,13 +15,14 @@ import atexit
 import contextlib
 import contextvars
 import os
+import queue
 import threading
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.exceptions import SynchronousOnlyOperation
 
-__all__ = ["refuse_in_event_loop", "run_sync"]
+__all__ = ["SyncCaller", "refuse_in_event_loop", "run_sync", "sync_caller"]
 
 T = TypeVar("T")
 
@@ -96,6 +97,59 @@ async def _call(factory: Callable[[], Awaitable[T]]) -> T:
     return await factory()
 
 
+class SyncCaller:
+    """The thread blocked in one ``run_sync()`` call, which runs what the call hands it.
+
+    A sync twin's coroutine uses it for what Django does in the caller's thread:
+    ``book.save()`` sends ``pre_save`` there, so a receiver uses that thread's
+    database connection and transaction, as with a Django model.
+    """
+
+    __slots__ = ("_inbox", "active")
+
+    def __init__(self, inbox: queue.SimpleQueue[Callable[[], None] | None]) -> None:
+        self._inbox = inbox
+        #: False once the ``run_sync()`` call returned: nothing can run there any more.
+        self.active = True
+
+    async def run(self, function: Callable[[], T]) -> T:
+        """Run ``function()`` in the caller's thread; return (or raise) what it did."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+
+        def settle(outcome: Callable[[Any], None], value: Any) -> None:
+            if not future.done():  # cancelled meanwhile
+                outcome(value)
+
+        def work() -> None:
+            try:
+                result = function()
+            except BaseException as exc:
+                loop.call_soon_threadsafe(settle, future.set_exception, exc)
+                if not isinstance(exc, Exception):
+                    raise  # KeyboardInterrupt: the caller stops waiting, as in run_sync()
+                return
+            loop.call_soon_threadsafe(settle, future.set_result, result)
+
+        self._inbox.put(work)
+        return await future
+
+
+_CALLER: contextvars.ContextVar[SyncCaller | None] = contextvars.ContextVar(
+    "django_api_orm_sync_caller", default=None
+)
+
+
+def sync_caller() -> SyncCaller | None:
+    """Return the sync caller of the running coroutine, or ``None`` in async code.
+
+    ``None`` means the coroutine was awaited by async code (or its ``run_sync()`` call
+    has returned): run things here, on the event loop.
+    """
+    caller = _CALLER.get()
+    return caller if caller is not None and caller.active else None
+
+
 def refuse_in_event_loop(message: str) -> None:
     """Raise ``SynchronousOnlyOperation(message)`` if this thread runs an event loop."""
     try:
@@ -112,32 +166,41 @@ def run_sync(factory: Callable[[], Awaitable[T]], *, hint: str) -> T:
     qs.acount()")``. Called from a thread with a running event loop, raise
     ``SynchronousOnlyOperation`` naming ``hint`` instead, creating no coroutine.
     An exception from the coroutine is re-raised; interrupting the wait
-    (``KeyboardInterrupt``) cancels it.
+    (``KeyboardInterrupt``) cancels it. While it waits, this thread runs what the
+    coroutine hands it through :func:`sync_caller` (Django's sync signal receivers).
     """
     refuse_in_event_loop(
         "This is a synchronous call, and it would block the event loop running in "
         f"this thread. Use {hint} instead."
     )
-    # A lean hand-off (one thread-safe call there, one lock release back) rather than
+    # A lean hand-off (one thread-safe call there, one queue get back) rather than
     # run_coroutine_threadsafe's concurrent Future: the bridge's cost is per call.
     loop = _background.loop()
-    finished = threading.Lock()
-    finished.acquire()
+    inbox: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+    caller = SyncCaller(inbox)
     tasks: list[asyncio.Task[T]] = []
     # The caller's context variables go with the call: the current span of a tracer,
     # the page the debug toolbar is recording, as if the call ran in this thread.
     context = contextvars.copy_context()
+    context.run(_CALLER.set, caller)
 
     def start() -> None:
         task = loop.create_task(_call(factory), context=context)
         tasks.append(task)
-        task.add_done_callback(lambda _: finished.release())
+        task.add_done_callback(_finish(inbox))
 
     loop.call_soon_threadsafe(start)
     try:
-        finished.acquire()
+        while (work := inbox.get()) is not None:
+            work()
     except BaseException:
         # Interrupted while waiting (KeyboardInterrupt): cancel the call.
         loop.call_soon_threadsafe(lambda: [task.cancel() for task in tasks])
         raise
+    finally:
+        caller.active = False
     return tasks[0].result()
+
+
+def _finish(inbox: queue.SimpleQueue[Callable[[], None] | None]) -> Callable[[Any], None]:
+    return lambda _: inbox.put(None)

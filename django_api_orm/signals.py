@@ -1,4 +1,26 @@
-"""Signals the library sends, for code that watches the requests it makes.
+"""Signals the library sends: Django's model signals for remote models, and one for
+code that watches the requests it makes.
+
+``pre_save``, ``post_save``, ``pre_delete``, ``post_delete``
+    Django's model signals, with Django's arguments, sent by ``save()``/``asave()``
+    (and ``create()``, ``get_or_create()``, ``update_or_create()``), ``delete()``/
+    ``adelete()`` of an instance, and per object by a queryset's ``delete()``:
+
+    - ``pre_save(sender, instance, raw, using, update_fields)``
+    - ``post_save(sender, instance, created, raw, using, update_fields)``
+    - ``pre_delete(sender, instance, using, origin)``
+    - ``post_delete(sender, instance, using, origin)``
+
+    ``sender`` is the model class, ``using`` the service alias written to,
+    ``update_fields`` a ``frozenset`` of the names given to ``save()`` or ``None``,
+    ``raw`` always ``False``, ``origin`` the instance or queryset whose delete was
+    called. As in Django, a receiver's exception propagates: raised in ``pre_save``
+    or ``pre_delete`` it stops the write before any request. Sync code
+    (``book.save()``) sends them with ``Signal.send()`` in the caller's thread, so a
+    receiver uses that thread's database connection and transaction; async code
+    (``await book.asave()``) sends them with ``Signal.asend()`` on the caller's loop.
+    ``bulk_create()``, ``bulk_update()`` and a queryset's ``update()`` send none, as
+    in Django. With no receiver connected they cost nothing.
 
 ``request_finished``
     Sent once per logical request of an :class:`~django_api_orm.AsyncServiceClient`
@@ -21,9 +43,41 @@
 
 from __future__ import annotations
 
-from django.dispatch import Signal
+import functools
+from typing import Any
 
-__all__ = ["request_finished"]
+from django.dispatch import Signal
+from django.dispatch.dispatcher import NO_RECEIVERS
+
+from django_api_orm.bridge import sync_caller
+
+__all__ = ["post_delete", "post_save", "pre_delete", "pre_save", "request_finished"]
 
 #: Sent once per logical request of a client, after its retries and redirects.
 request_finished = Signal()
+
+#: Sent before an instance is saved: ``sender, instance, raw, using, update_fields``.
+pre_save = Signal(use_caching=True)
+#: Sent after an instance is saved: ``sender, instance, created, raw, using, update_fields``.
+post_save = Signal(use_caching=True)
+#: Sent before an instance is deleted: ``sender, instance, using, origin``.
+pre_delete = Signal(use_caching=True)
+#: Sent after an instance is deleted (its pk still set): ``sender, instance, using, origin``.
+post_delete = Signal(use_caching=True)
+
+
+async def send_model_signal(signal: Signal, sender: type, **named: Any) -> None:
+    """Send ``signal`` where Django would: in a sync caller's thread, else on this loop.
+
+    Under a sync twin (``book.save()``) the receivers run in the thread that called
+    it, with ``Signal.send()``, as ``Model.save()`` sends; awaited by async code
+    (``await book.asave()``), with ``Signal.asend()``. A receiver's exception
+    propagates. With no receiver for ``sender`` it returns at once.
+    """
+    if not signal.receivers or signal.sender_receivers_cache.get(sender) is NO_RECEIVERS:
+        return
+    caller = sync_caller()
+    if caller is None:
+        await signal.asend(sender, **named)
+    else:
+        await caller.run(functools.partial(signal.send, sender, **named))

@@ -20,15 +20,24 @@ from django_api_orm.compiler import Compiler
 from django_api_orm.hydration import load_row
 from django_api_orm.models.fields import Field, ForeignKey
 from django_api_orm.services import services
+from django_api_orm.signals import (
+    post_delete,
+    post_save,
+    pre_delete,
+    pre_save,
+    send_model_signal,
+)
 
 if TYPE_CHECKING:
     from django_api_orm.models.base import RemoteModel
 
 __all__ = [
     "WRITE_CONCURRENCY",
+    "alias_for",
     "changed_fields",
     "compiler_for",
     "delete_instance",
+    "delete_row",
     "gather_bounded",
     "refresh_instance",
     "save_instance",
@@ -87,14 +96,19 @@ def changed_fields(obj: RemoteModel) -> list[Field]:
     return out
 
 
+def alias_for(obj: RemoteModel, using: str | None) -> str:
+    """Return the service alias ``obj`` is written to: ``using``, where it was loaded
+    from (``using()``), or its model's."""
+    return using or obj._state.db or type(obj)._meta.service
+
+
 def compiler_for(obj: RemoteModel, using: str | None) -> Compiler[Any]:
     """Return the compiler of ``obj``'s service: ``using``, or where it was loaded from."""
     model = type(obj)
     if using is not None:
         obj._state.db = using
     # An instance goes back to the service it was loaded from (``using()``), as in Django.
-    alias = using or obj._state.db or model._meta.service
-    return Compiler(services.service(alias), model, model._meta)
+    return Compiler(services.service(alias_for(obj, using)), model, model._meta)
 
 
 async def save_instance(
@@ -103,27 +117,62 @@ async def save_instance(
     update_fields: Iterable[str] | None = None,
     force_insert: bool = False,
     using: str | None = None,
+    signals: bool = True,
 ) -> None:
-    """POST, PUT or PATCH ``obj`` and load the server's answer into it."""
+    """POST, PUT or PATCH ``obj`` and load the server's answer into it.
+
+    With ``signals`` (``save()``, ``create()``; not the bulk writes, as in Django),
+    send ``pre_save`` before anything is decided from the instance's values (a
+    receiver may change them) and ``post_save`` after the server answered.
+    """
     model = type(obj)
     if model._meta.embedded:
         raise TypeError(f"{model.__name__} is an embedded record; save the object holding it.")
-    compiler = compiler_for(obj, using)
-    if force_insert or obj.pk is None:
-        if update_fields is not None:
+    names = None if update_fields is None else list(update_fields)
+    created = force_insert or obj.pk is None
+    chosen: list[Field] | None = None
+    if names is not None:
+        if created:
             raise ValueError("Cannot force an update in save() with no primary key.")
+        # Checked before pre_save, as Django's save() does.
+        chosen = writable_fields(model, names, action="save(update_fields=...)")
+        if not chosen:
+            return  # Django: an empty update_fields saves nothing, and sends nothing
+    alias = alias_for(obj, using)
+    compiler = compiler_for(obj, using)
+    frozen = None if names is None else frozenset(names)
+    if signals:
+        await send_model_signal(
+            pre_save, model, instance=obj, raw=False, using=alias, update_fields=frozen
+        )
+    await _write(compiler, obj, chosen, created=created)
+    if signals:
+        await send_model_signal(
+            post_save,
+            model,
+            instance=obj,
+            created=created,
+            update_fields=frozen,
+            raw=False,
+            using=alias,
+        )
+
+
+async def _write(
+    compiler: Compiler[Any], obj: RemoteModel, chosen: list[Field] | None, *, created: bool
+) -> None:
+    """Send what ``obj`` needs: POST when ``created``, else PUT, or PATCH of some fields
+    (``chosen``: those of ``update_fields``)."""
+    model = type(obj)
+    if created:
         await compiler.insert(obj, obj._to_wire_dict())
         return
-    fields: list[Field] | None = None
-    if update_fields is not None:
-        fields = writable_fields(model, update_fields, action="save(update_fields=...)")
-        if not fields:
-            return  # Django: an empty update_fields saves nothing
-    elif model._meta.save_changed_only:
+    fields = chosen
+    if fields is None and model._meta.save_changed_only:
         fields = changed_fields(obj)
         if not fields:
             return
-    else:
+    elif fields is None:
         deferred = obj.get_deferred_fields()
         if deferred:
             # A partial object (as Django saves one loaded with only()): PATCH only the
@@ -134,16 +183,35 @@ async def save_instance(
     await compiler.update(obj, obj._to_wire_dict(fields), partial=fields is not None)
 
 
-async def delete_instance(obj: RemoteModel, *, using: str | None = None) -> None:
-    """DELETE ``obj`` and clear its primary key, as Django does."""
+async def delete_instance(
+    obj: RemoteModel, *, using: str | None = None, origin: Any = None
+) -> None:
+    """Send ``pre_delete``, DELETE ``obj``, send ``post_delete``, then clear its pk, as
+    Django does. ``origin`` is what ``delete()`` was called on (default: ``obj``)."""
+    model = type(obj)
+    check_deletable(obj)
+    alias = alias_for(obj, using)
+    origin = obj if origin is None else origin
+    await send_model_signal(pre_delete, model, instance=obj, using=alias, origin=origin)
+    await delete_row(obj, using=using)
+    await send_model_signal(post_delete, model, instance=obj, using=alias, origin=origin)
+    setattr(obj, model._meta.pk.attname, None)
+
+
+def check_deletable(obj: RemoteModel) -> None:
+    """Raise ``ValueError`` for an object without a pk, as Django's ``delete()``."""
     model = type(obj)
     if obj.pk is None:
         raise ValueError(
             f"{model._meta.object_name} object can't be deleted because its "
             f"{model._meta.pk.attname} attribute is set to None."
         )
+
+
+async def delete_row(obj: RemoteModel, *, using: str | None = None) -> None:
+    """DELETE ``obj``'s detail URL: the request alone, no signal, pk left as it is."""
+    check_deletable(obj)
     await compiler_for(obj, using).delete(obj)
-    setattr(obj, model._meta.pk.attname, None)
 
 
 async def refresh_instance(

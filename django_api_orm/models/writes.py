@@ -5,6 +5,7 @@ Each decides what to send; ``persistence`` and the compiler send it.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -14,8 +15,11 @@ from django_api_orm.exceptions import BadRequestError
 from django_api_orm.models import persistence
 from django_api_orm.models.fields import ForeignKey
 from django_api_orm.models.sync import sync_twin
+from django_api_orm.signals import post_delete, pre_delete, send_model_signal
 
 if TYPE_CHECKING:
+    from django.dispatch import Signal
+
     from django_api_orm.models.base import RemoteModel
     from django_api_orm.models.lookups import Q
     from django_api_orm.models.query import Query
@@ -117,7 +121,9 @@ class WriteMethods(Generic[M]):
                 raise TypeError(f"abulk_create() takes {self.model.__name__} instances.")
         await persistence.gather_bounded(
             [
-                functools.partial(persistence.save_instance, o, force_insert=True, using=self._db)
+                functools.partial(
+                    persistence.save_instance, o, force_insert=True, using=self._db, signals=False
+                )
                 for o in items
             ],
             batch_size or persistence.WRITE_CONCURRENCY,
@@ -137,7 +143,11 @@ class WriteMethods(Generic[M]):
         await persistence.gather_bounded(
             [
                 functools.partial(
-                    persistence.save_instance, o, update_fields=fields, using=self._db
+                    persistence.save_instance,
+                    o,
+                    update_fields=fields,
+                    using=self._db,
+                    signals=False,
                 )
                 for o in items
             ],
@@ -165,7 +175,9 @@ class WriteMethods(Generic[M]):
             for name, value in kwargs.items():
                 setattr(obj, name, value)
             try:
-                await persistence.save_instance(obj, update_fields=list(kwargs), using=self._db)
+                await persistence.save_instance(
+                    obj, update_fields=list(kwargs), using=self._db, signals=False
+                )
             except gone:
                 return
             changed += 1
@@ -179,21 +191,40 @@ class WriteMethods(Generic[M]):
 
         The whole list is read first, then deleted: a list that changes while it is
         read raises before anything is deleted. A row already gone when its DELETE
-        arrives (404) counts as deleted: it is, which is what was asked.
+        arrives (404) counts as deleted: it is, which is what was asked. As Django's
+        ``QuerySet.delete()``, send ``pre_delete`` for every object, then delete,
+        then send ``post_delete`` for every object deleted, with ``origin`` this
+        queryset; a receiver raising in ``pre_delete`` stops before any DELETE.
         """
         if self._query.is_sliced:
             raise TypeError("Cannot use 'limit' or 'offset' with delete().")
         objs = [obj async for obj in self._clean_chain().aiterator()]
         gone = self.model.DoesNotExist
 
-        async def delete(obj: Any) -> None:
-            try:
-                await persistence.delete_instance(obj, using=self._db)
-            except gone:
-                setattr(obj, obj._meta.pk.attname, None)
+        async def signal(signal: Signal, obj: Any) -> None:
+            alias = persistence.alias_for(obj, self._db)
+            await send_model_signal(signal, self.model, instance=obj, using=alias, origin=self)
 
-        await persistence.gather_bounded([functools.partial(delete, o) for o in objs])
-        self._result_cache = None
+        for obj in objs:
+            await signal(pre_delete, obj)
+        deleted: list[Any] = []
+
+        async def delete(obj: Any) -> None:
+            with contextlib.suppress(gone):
+                await persistence.delete_row(obj, using=self._db)
+            deleted.append(obj)
+
+        try:
+            await persistence.gather_bounded([functools.partial(delete, o) for o in objs])
+        finally:
+            # What was deleted is told, and shown (pk None), even when another DELETE failed.
+            self._result_cache = None
+            try:
+                for obj in deleted:
+                    await signal(post_delete, obj)
+            finally:
+                for obj in deleted:
+                    setattr(obj, obj._meta.pk.attname, None)
         return len(objs), {self.model._meta.label: len(objs)}
 
     adelete.queryset_only = True  # type: ignore[attr-defined]
