@@ -23,6 +23,7 @@ from django_api_orm.models.fields import (
     IntegerField,
     ListField,
     ManyToManyField,
+    RelatedField,
 )
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def prep_value(field: Field, value: Any) -> Any:
     item, as django-filter reads ``genres=3``: "the list holds 3".
     """
     if isinstance(field, ManyToManyField):
-        return field.target_field.get_prep_value(getattr(value, "pk", value))
+        return field.target_field.get_prep_value(value)
     if isinstance(field, ListField) and field.child is not None:
         return field.child.get_prep_value(value)
     return field.get_prep_value(value)
@@ -180,12 +181,21 @@ def parse_lookup(model: type[RemoteModel], written: str, value: Any) -> Lookup:
     path: list[str] = []
     names: list[str] = []
     index = 0
+    #: The relation whose target the value names: instances of its model are accepted.
+    relation: Field | None = None
     while index < len(parts):
         part = parts[index]
         if field is not None and not isinstance(field, ForeignKey):
             break
         if field is not None:
             assert isinstance(field, ForeignKey)
+            target = field.target_field
+            if part == target.name or (part == "pk" and target.primary_key):
+                # ``author__id`` / ``author__pk`` (Django's admin sends author__id__exact):
+                # the foreign key's own value, sent as the foreign key's filter.
+                relation, field = field, target
+                index += 1
+                break
             current = field.to
         try:
             field = current._meta.get_field(part)
@@ -197,8 +207,8 @@ def parse_lookup(model: type[RemoteModel], written: str, value: Any) -> Lookup:
                 ) from None
             # ``author__lt``: the part after a foreign key is a lookup on its pk.
             assert isinstance(field, ForeignKey)
-            field = field.target_field if part in LOOKUPS else field
             if part in LOOKUPS:
+                relation, field = field, field.target_field
                 break
             choices = ", ".join(["pk", *current._meta.field_names])
             raise FieldError(
@@ -226,6 +236,7 @@ def parse_lookup(model: type[RemoteModel], written: str, value: Any) -> Lookup:
             raise ValueError(f"Cannot use None as a query value ({written}).")
         # filter(x=None) means "x is null", as in Django.
         return Lookup("__".join(path), "isnull", True, field, written, "__".join(names))
+    value = _instance_values(value, name, field, relation, current, written)
     try:
         prepared = kind.prepare(field, value, written)
     except ValidationError as exc:
@@ -234,6 +245,50 @@ def parse_lookup(model: type[RemoteModel], written: str, value: Any) -> Lookup:
             f"Field '{field.name}' cannot take {value!r} in {written}: {' '.join(exc.messages)}"
         ) from exc
     return Lookup("__".join(path), name, prepared, field, written, "__".join(names))
+
+
+def _instance_values(
+    value: Any,
+    name: str,
+    field: Field,
+    relation: Field | None,
+    current: type[RemoteModel],
+    written: str,
+) -> Any:
+    """Replace model instances in ``value`` by the value they are compared on, as Django
+    accepts ``author=a``, ``author__in=[a, b]``, ``pk=obj`` and ``genres=g``."""
+    if relation is not None:
+        assert isinstance(relation, RelatedField)
+        model, attname = relation.to, field.attname  # author__in, author__id: the target
+    elif isinstance(field, RelatedField):
+        model, attname = field.to, field.target_field.attname  # author=, genres=
+    elif field.primary_key:
+        model, attname = current, field.attname  # pk=obj, id__in=[a, b]
+    else:
+        return value
+    if name == "in" and isinstance(value, Iterable) and not isinstance(value, str | bytes):
+        if not isinstance(value, Mapping):
+            return [_instance_value(item, model, attname, written) for item in value]
+        return value
+    return _instance_value(value, model, attname, written)
+
+
+def _instance_value(value: Any, model: type[RemoteModel], attname: str, written: str) -> Any:
+    """Return ``value``'s compared value if it is a model instance; refuse a wrong one."""
+    meta = getattr(type(value), "_meta", None)
+    if meta is None or isinstance(value, type):
+        return value
+    if not isinstance(value, model):
+        raise ValueError(
+            f'Cannot query "{value}": Must be "{model._meta.object_name}" instance (in {written}).'
+        )
+    compared = getattr(value, attname)
+    if compared is None:
+        raise ValueError(
+            f"Model instances passed to related filters must be saved: {value!r} has no "
+            f"{attname} yet (in {written}). Save it first, or filter on a saved one."
+        )
+    return compared
 
 
 class Q:

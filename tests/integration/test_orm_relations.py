@@ -120,3 +120,23 @@ async def test_nested_endpoint_lists_and_creates(
         await Book.objects.filter(id=created.pk).adelete()
     with pytest.raises(NotSupportedError, match=r"filter\(author=\.\.\.\)"):
         await AuthorBook.objects.acount()
+
+
+async def test_author_in_instances_returns_exactly_their_books(
+    provider_service: Provider, provider_db: SQL
+) -> None:
+    """Filters on author__in=[a, b] with Author instances, as Django accepts them; on
+    author=a and on author__id__exact (what Django's admin sends) alike."""
+    ann, bob = [a async for a in Author.objects.order_by("id")[:2]]
+
+    def books_of(*ids: int) -> list[int]:
+        marks = ", ".join("?" * len(ids))
+        sql = f"SELECT id FROM provider_book WHERE author_id IN ({marks}) ORDER BY id"
+        return [pk for (pk,) in provider_db(sql, ids)]
+
+    both = [b.pk async for b in Book.objects.filter(author__in=[ann, bob]).order_by("id")]
+    assert both == books_of(ann.pk, bob.pk)
+    assert both != books_of(ann.pk)  # both authors have books: the filter is not one of them
+    only = [b.pk async for b in Book.objects.filter(author=ann).order_by("id")]
+    admin = [b.pk async for b in Book.objects.filter(author__id__exact=ann.pk).order_by("id")]
+    assert only == admin == books_of(ann.pk) != []
