@@ -47,7 +47,6 @@ import functools
 from typing import Any
 
 from django.dispatch import Signal
-from django.dispatch.dispatcher import NO_RECEIVERS
 
 from django_api_orm.bridge import sync_caller
 
@@ -74,7 +73,8 @@ async def send_model_signal(signal: Signal, sender: type, **named: Any) -> None:
     (``await book.asave()``), with ``Signal.asend()``. A receiver's exception
     propagates. With no receiver for ``sender`` it returns at once.
     """
-    if not signal.receivers or signal.sender_receivers_cache.get(sender) is NO_RECEIVERS:
+    # has_listeners() answers from the receivers cache (use_caching) after the first call.
+    if not signal.receivers or not signal.has_listeners(sender):
         return
     caller = sync_caller()
     if caller is None:
