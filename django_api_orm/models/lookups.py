@@ -190,7 +190,9 @@ def parse_lookup(model: type[RemoteModel], written: str, value: Any) -> Lookup:
         if field is not None:
             assert isinstance(field, ForeignKey)
             target = field.target_field
-            if part == target.name or (part == "pk" and target.primary_key):
+            if (part == target.name or (part == "pk" and target.primary_key)) and not (
+                _declares_join(model, names, target)
+            ):
                 # ``author__id`` / ``author__pk`` (Django's admin sends author__id__exact):
                 # the foreign key's own value, sent as the foreign key's filter.
                 relation, field = field, target
@@ -245,6 +247,15 @@ def parse_lookup(model: type[RemoteModel], written: str, value: Any) -> Lookup:
             f"Field '{field.name}' cannot take {value!r} in {written}: {' '.join(exc.messages)}"
         ) from exc
     return Lookup("__".join(path), name, prepared, field, written, "__".join(names))
+
+
+def _declares_join(model: type[RemoteModel], names: list[str], target: Field) -> bool:
+    """Whether ``model``'s filters name ``author__id`` itself (a django-filter filter on
+    the join) and not ``author``: then ``author__id`` is sent as it is written."""
+    declared = model._meta.filter_fields
+    if declared is None:
+        return False
+    return "__".join([*names, target.name]) in declared and "__".join(names) not in declared
 
 
 def _instance_values(

@@ -153,6 +153,24 @@ def test_wrong_or_unsaved_instances_are_refused(
     assert not api.calls
 
 
+class LkJoinBook(RemoteModel):
+    """A provider whose FilterSet declares the join ``author__id``, not ``author``."""
+
+    author = fields.ForeignKey(LkAuthor, related_name="lk_join_books")
+
+    class Meta:
+        app_label = "testapp"
+        endpoint = "lk-join-books/"
+        filter_fields = {"author__id": ["exact", "in"]}
+        ordering_fields = ["id"]
+
+
+async def test_a_declared_join_filter_is_sent_as_written(api: respx.MockRouter) -> None:
+    """Sends author__id as written when Meta.filter_fields declares it and not author."""
+    queryset = LkJoinBook.objects.filter(author__id__in=[ANN, 3])
+    assert await sent_query(api, queryset) == "author__id__in=2,3&page_size=100"
+
+
 def test_the_error_names_the_lookup() -> None:
     """Names the lookup the wrong instance was given to."""
     with pytest.raises(ValueError, match=r"\(in author__in\)"):
