@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import SynchronousOnlyOperation
 
+from django_api_orm.bridge import sync_caller
 from django_api_orm.services import run_sync, services
 from tests.services.conftest import CountingServer
 
@@ -57,6 +58,42 @@ def test_reraises_the_exception() -> None:
 
     with pytest.raises(LookupError, match="nothing here"):
         run_sync(fail, hint=HINT)
+
+
+def test_the_coroutine_runs_functions_in_the_callers_thread() -> None:
+    """Runs what the coroutine hands to sync_caller() in the waiting caller's thread,
+    concurrent hand-offs included, and returns their results and errors to it."""
+    caller_thread = threading.get_ident()
+
+    def where(tag: str) -> tuple[str, int]:
+        return tag, threading.get_ident()
+
+    def refuse() -> None:
+        raise PermissionError("no")
+
+    async def hand_off() -> Any:
+        caller = sync_caller()
+        assert caller is not None
+        loop_thread = threading.get_ident()
+        results = await asyncio.gather(*(caller.run(lambda t=t: where(t)) for t in "abc"))
+        with pytest.raises(PermissionError, match="no"):
+            await caller.run(refuse)
+        return loop_thread, results
+
+    loop_thread, results = run_sync(hand_off, hint=HINT)
+    assert loop_thread != caller_thread
+    assert results == [("a", caller_thread), ("b", caller_thread), ("c", caller_thread)]
+
+
+async def test_async_code_has_no_sync_caller() -> None:
+    """Answers None in async code, and once the run_sync() call has returned."""
+    assert sync_caller() is None
+
+    async def keep() -> Any:
+        return sync_caller()
+
+    caller = await asyncio.to_thread(run_sync, keep, hint=HINT)
+    assert caller is not None and not caller.active
 
 
 def test_every_call_runs_on_one_background_loop() -> None:
