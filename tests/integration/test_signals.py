@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django import forms
 from django.contrib.auth.models import Group
 
 from django_api_orm.signals import post_delete, post_save, pre_save
@@ -73,3 +75,31 @@ async def test_async_receiver_reads_the_provider_before_the_write(provider_db: S
         assert book.title == f"Integration: signed ({name})"
     finally:
         await book.adelete()
+
+
+class AuthorForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Author
+        fields = ["name", "bio"]
+
+
+def test_a_model_form_save_sends_the_signals_in_the_callers_thread(provider_db: SQL) -> None:
+    """Sends pre_save/post_save from form.save() in sync code, receivers in its thread."""
+    seen: list[tuple[str, bool, int]] = []
+
+    def remember(sender: type[Author], instance: Author, created: bool, **kwargs: Any) -> None:
+        seen.append((instance.name, created, threading.get_ident()))
+
+    post_save.connect(remember, sender=Author)
+    try:
+        form = AuthorForm(data={"name": "Integration: a form's author", "bio": ""})
+        assert form.is_valid(), form.errors
+        author = form.save()
+    finally:
+        post_save.disconnect(remember, sender=Author)
+    try:
+        assert seen == [("Integration: a form's author", True, threading.get_ident())]
+        row = provider_db("SELECT name FROM provider_author WHERE id = ?", (author.pk,))
+        assert row == [("Integration: a form's author",)]
+    finally:
+        author.delete()
