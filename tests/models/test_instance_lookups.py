@@ -186,6 +186,8 @@ class LkTenant(RemoteModel):
     class Meta:
         app_label = "testapp"
         endpoint = "tenancy/tenants/"
+        filter_fields = {"id": ["exact", "in"]}
+        ordering_fields = ["id"]
 
 
 class LkSite(RemoteModel):
@@ -195,6 +197,9 @@ class LkSite(RemoteModel):
     class Meta:
         app_label = "testapp"
         endpoint = "dcim/sites/"
+        filter_fields = {"id": ["exact"], "tenant": ["exact", "in"]}
+        exclude_filters = {"tenant": "tenant_id__n"}
+        ordering_fields = ["id"]
 
 
 ACME = LkTenant.from_api({"id": 4, "name": "Acme"})
