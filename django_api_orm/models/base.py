@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, overload
 
 from django.core import exceptions as django_exceptions
@@ -50,6 +50,15 @@ def _subclass_exception(
 
 class RemoteModelBase(type):
     """Metaclass for RemoteModel: collects fields, builds ``_meta``, managers and exceptions."""
+
+    def __iter__(cls) -> Iterator[Any]:
+        """Yield the model class itself: ``admin.site.register(Book, RemoteModelAdmin)``.
+
+        Django's ``AdminSite.register()`` takes "a model or an iterable of models" and
+        tells them apart with ``isinstance(model, ModelBase)``, which a RemoteModel is
+        not (it has no table); iterating a RemoteModel class gives the one model.
+        """
+        yield cls
 
     def __new__(
         mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any], **kwargs: Any

@@ -248,6 +248,10 @@ class Options:
     def pk_name(self) -> str:
         return self.pk.name
 
+    #: Django 5.2's ``AdminSite.register()`` refuses composite primary keys; a remote
+    #: model has one ``pk`` field.
+    is_composite_pk = False
+
     # --- fields -------------------------------------------------------------
 
     def add_field(self, field: Field) -> None:
