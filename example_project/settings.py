@@ -181,6 +181,9 @@ API_ORM_SERVICES = {
         "BASE_URL": PROVIDER_URL,
         "AUTH_TOKEN": PROVIDER_TOKEN,
         "AUTH_SCHEME": "Token",
+        # DRF's dialect, sending QuerySet.search() as the provider's search= (the admin's
+        # search box uses it).
+        "DIALECT": "example_project.storefront.dialects.ProviderDialect",
         # A page is a few requests to a service next door: when it is down, say so within
         # a second (two retries after about 0.1 s and 0.2 s), not after the client's
         # defaults (three retries after about 1, 2 and 4 s); a page slower than 5 s fails.

@@ -8,6 +8,10 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.messages",
+    # The admin of remote models (tests/contrib/test_admin.py): its log entries and
+    # sessions live in the test database, as any admin's.
+    "django.contrib.admin",
+    "django.contrib.sessions",
     "django_api_orm",
     "tests.testapp",
     # The example's storefront, driven by tests/e2e against a running provider.
@@ -28,11 +32,14 @@ API_ORM_SERVICES = {
     "provider": {"BASE_URL": "http://127.0.0.1:9/api/"},
 }
 
-# What the storefront's views need (tests/e2e): its URLs, templates and messages.
+# What the storefront's views need (tests/e2e): its URLs, templates and messages; and
+# the admin (tests/contrib/test_admin.py): sessions and users.
 ROOT_URLCONF = "tests.e2e.urls"
 MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "example_project.storefront.middleware.ProviderUnavailableMiddleware",
 ]
@@ -43,6 +50,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
         },
