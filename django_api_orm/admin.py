@@ -23,7 +23,7 @@ naming the option, never a page that silently shows wrong rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps as django_apps
@@ -31,6 +31,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import ShowFacets, helpers
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.checks import ModelAdminChecks
+from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.admin.filters import (
     BooleanFieldListFilter,
     ChoicesFieldListFilter,
@@ -75,7 +76,6 @@ from django_api_orm.services import services
 
 if TYPE_CHECKING:
     from django_api_orm.models.fields import Field
-    from django_api_orm.models.queryset import QuerySet
 
 __all__ = [
     "RemoteChangeList",
@@ -148,7 +148,7 @@ def _allows(model: type[RemoteModel], name: str, lookup: str) -> bool:
 def _orderable(model: type[RemoteModel], name: str) -> bool:
     """Tell whether ``order_by(name)`` can be sent (Meta.ordering_fields)."""
     try:
-        model._default_manager.order_by(name)
+        model._default_manager.all().order_by(name)
     except (NotSupportedError, FieldDoesNotExist, FieldError, ValueError, TypeError):
         return False
     return True
@@ -184,11 +184,11 @@ class RemoteRelatedFieldListFilter(FieldListFilter):
 
     def __init__(
         self,
-        field: ForeignKey,
+        field: Any,
         request: HttpRequest,
-        params: dict[str, list[str]],
-        model: type[RemoteModel],
-        model_admin: admin.ModelAdmin[Any],
+        params: Any,
+        model: Any,
+        model_admin: Any,
         field_path: str,
     ) -> None:
         self.target = field.to
@@ -212,12 +212,12 @@ class RemoteRelatedFieldListFilter(FieldListFilter):
         return [self.lookup_kwarg, self.lookup_kwarg_isnull]
 
     def field_choices(
-        self, field: ForeignKey, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+        self, field: ForeignKey, request: HttpRequest, model_admin: Any
     ) -> list[tuple[Any, str]]:
         qs = self.target._default_manager.all()
         try:
             related_admin = model_admin.admin_site.get_model_admin(self.target)
-        except admin.sites.NotRegistered:
+        except NotRegistered:
             pass
         else:
             ordering = related_admin.get_ordering(request)
@@ -226,7 +226,7 @@ class RemoteRelatedFieldListFilter(FieldListFilter):
         return [(obj.pk, str(obj)) for obj in qs]
 
     def queryset(self, request: HttpRequest, queryset: Any) -> Any:
-        params: dict[str, list[Any]] = {}
+        params: dict[str, Any] = {}
         for key, values in self.used_parameters.items():
             name = self.field_path if key == self.lookup_kwarg else key
             params[name] = values
@@ -235,7 +235,7 @@ class RemoteRelatedFieldListFilter(FieldListFilter):
         except (ValueError, ValidationError) as error:
             raise IncorrectLookupParameters(error) from error
 
-    def choices(self, changelist: ChangeList) -> Iterable[dict[str, Any]]:
+    def choices(self, changelist: ChangeList) -> Iterator[Any]:
         yield {
             "selected": self.lookup_val is None and not self.lookup_val_isnull,
             "query_string": changelist.get_query_string(
@@ -285,7 +285,8 @@ class RemoteChangeList(ChangeList):
                 if new_qs is not None:
                     qs = new_qs
         try:
-            qs = qs.filter(build_q_object_from_lookup_parameters(remaining_lookup_params))
+            remaining: Any = remaining_lookup_params
+            qs = qs.filter(build_q_object_from_lookup_parameters(remaining))
         except (SuspiciousOperation, ImproperlyConfigured):
             raise
         except Exception as error:
@@ -317,10 +318,11 @@ class RemoteChangeList(ChangeList):
         fks = {f.name for f in self.lookup_opts.fields if isinstance(f, ForeignKey)}
         return any(name in fks for name in self.list_display)
 
-    def get_ordering(self, request: HttpRequest, queryset: Any) -> list[str]:
+    def get_ordering(self, request: HttpRequest, queryset: Any) -> list[Any]:
         """Django's ordering rules (admin, model, ``?o=``), keeping only what the provider
         orders by (an unknown ``?o=`` column is skipped, as Django skips it)."""
-        ordering = list(self.model_admin.get_ordering(request) or self._get_default_ordering())
+        default = self._get_default_ordering()  # type: ignore[attr-defined]
+        ordering = list(self.model_admin.get_ordering(request) or default)
         order_var = self.params.get(ORDER_VAR)
         if order_var:
             ordering = []
@@ -337,7 +339,7 @@ class RemoteChangeList(ChangeList):
                     name = order_field.removeprefix("-")
                 else:
                     name = prefix + order_field
-                if _orderable(self.model, name):
+                if _orderable(self.model, name):  # type: ignore[arg-type]
                     ordering.append(name)
         if queryset.query.order_by:
             ordering.extend(queryset.query.order_by)
@@ -356,7 +358,7 @@ class RemoteChangeList(ChangeList):
         pk_names = {"pk", "-pk", self.lookup_opts.pk.name, f"-{self.lookup_opts.pk.name}"}
         if any(name in pk_names for name in ordering if isinstance(name, str)):
             return ordering
-        if _orderable(self.model, "-pk"):
+        if _orderable(self.model, "-pk"):  # type: ignore[arg-type]
             return [*ordering, "-pk"]
         return ordering
 
@@ -603,7 +605,7 @@ class RemoteModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return RemoteChangeList
 
-    def get_list_filter(self, request: HttpRequest) -> Sequence[Any]:
+    def get_list_filter(self, request: HttpRequest) -> Any:
         """Give each field name its filter class (Django's choice reads DB field types)."""
         out: list[Any] = []
         for item in super().get_list_filter(request):
@@ -617,7 +619,7 @@ class RemoteModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 out.append(item)
         return out
 
-    def get_sortable_by(self, request: HttpRequest) -> Sequence[str]:
+    def get_sortable_by(self, request: HttpRequest) -> Any:
         """The columns the provider orders by (Meta.ordering_fields); a header of another
         column is not a link."""
         if self.sortable_by is not None:
@@ -658,8 +660,8 @@ class RemoteModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         )
 
     def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
-    ) -> tuple[QuerySet[Any], bool]:
+        self, request: HttpRequest, queryset: Any, search_term: str
+    ) -> tuple[Any, bool]:
         """Send the term as the provider's free-text search (``QuerySet.search()``).
 
         ``search_fields`` turns the search box on; which fields the term matches is
@@ -676,7 +678,7 @@ class RemoteModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         :func:`delete_selected`."""
         if not _pk_in_allowed(self.model):
             return {}
-        actions = super().get_actions(request)
+        actions: dict[str, Any] = super().get_actions(request)
         if "delete_selected" in actions:
             func, name, description = actions["delete_selected"]
             if func is django_delete_selected:
@@ -717,7 +719,7 @@ class RemoteModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             raise _ProviderRejected(error) from error
 
     def get_deleted_objects(
-        self, objs: Sequence[Any] | QuerySet[Any], request: HttpRequest
+        self, objs: Any, request: HttpRequest
     ) -> tuple[list[Any], dict[str, int], set[str], list[Any]]:
         """List the objects to delete, without Django's database collector.
 
