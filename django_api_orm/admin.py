@@ -512,8 +512,11 @@ def remote_admin_errors(admin_obj: Any) -> list[checks.CheckMessage]:
         )
     errors.extend(_list_filter_errors(admin_obj))
     if admin_obj.search_fields:
-        dialect = services.dialect(model._meta.service)
-        if dialect.search_param is None:
+        try:
+            dialect = services.dialect(model._meta.service)
+        except ImproperlyConfigured:
+            dialect = None  # the service's own checks (E001-E008) say what is wrong
+        if dialect is not None and dialect.search_param is None:
             errors.append(
                 checks.Error(
                     f"{cls.__name__}.search_fields is set, but the dialect of the service "
