@@ -23,7 +23,7 @@ naming the option, never a page that silently shows wrong rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps as django_apps
@@ -391,6 +391,20 @@ class RemoteChangeList(ChangeList):
         self.paginator = paginator
 
 
+def _boolean_column(field: Field) -> Callable[[Any], Any]:
+    """A ``list_display`` callable showing ``field`` as the admin's boolean icon."""
+    name = field.name
+
+    def column(obj: Any) -> Any:
+        return getattr(obj, name)
+
+    column.__name__ = name
+    column.boolean = True  # type: ignore[attr-defined]
+    column.short_description = field.verbose_name  # type: ignore[attr-defined]
+    column.admin_order_field = name  # type: ignore[attr-defined]
+    return column
+
+
 def _same_rows(root: Any, qs: Any) -> bool:
     a, b = root.query, qs.query
     return (a.where, a.excludes, a.search, a.is_empty, a.model) == (
@@ -621,6 +635,28 @@ class RemoteModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             else:
                 out.append(item)
         return out
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        """Django's, a boolean field shown as the admin's yes/no icon (Django recognises
+        its own BooleanField only)."""
+        out: list[Any] = []
+        for name in super().get_list_display(request):
+            field = self._field_or_none(name)
+            is_boolean = field is not None and field.get_internal_type() == "BooleanField"
+            if field is not None and is_boolean and not field.choices:
+                out.append(_boolean_column(field))
+            else:
+                out.append(name)
+        return out
+
+    def _field_or_none(self, name: Any) -> Field | None:
+        if not isinstance(name, str):
+            return None
+        try:
+            field: Field = self.model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return None
+        return field
 
     def get_sortable_by(self, request: HttpRequest) -> Any:
         """The columns the provider orders by (Meta.ordering_fields); a header of another

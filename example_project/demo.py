@@ -10,7 +10,8 @@
    provider with uvicorn on 127.0.0.1:$PROVIDER_PORT (default 8001): two processes,
    the storefront reaching the provider over real HTTP with a token, as any consumer
    of a remote API does (the storefront starts while the database is prepared);
-3. waits until both answer, then prints the address to open.
+3. waits until both answer, then prints the address to open, and the login of the
+   storefront's admin (``/admin/``: user ``admin``, a password printed there).
 
 With ``WORKERS=N`` (N > 1) the storefront runs as N uvicorn worker processes, as a
 site behind one address would, and the demo first starts a ``redis-server`` of its
@@ -26,7 +27,9 @@ they have exited. The servers run in their own sessions, so only this script rec
 terminal's Ctrl-C and stops them in order, the storefront first.
 
 Environment: ``DEMO_PORT``, ``PROVIDER_PORT``, ``PROVIDER_DB``, ``PROVIDER_TOKEN``
-(default: a new random token each run, printed below the address), ``DJANGO_DEBUG``
+(default: a new random token each run, printed below the address),
+``DEMO_ADMIN_PASSWORD`` (the password of the storefront admin's user ``admin``;
+default: a new random one each run, printed below the address), ``DJANGO_DEBUG``
 (the storefront's; off by default, so that its own 404 and 500 pages show;
 ``DJANGO_DEBUG=1 make demo`` shows django-debug-toolbar on its pages, with a panel
 of the requests each page made to the provider),
@@ -286,17 +289,30 @@ def check_port_free(name: str, port: int) -> None:
             ) from None
 
 
-def prepare_database(token: str) -> None:
-    """Migrate the provider's database and seed it (the same data every time)."""
+#: The storefront admin's login (``/admin/``), made by ``prepare_database``.
+ADMIN_USERNAME = "admin"
+
+
+def prepare_database(token: str, admin_password: str) -> None:
+    """Migrate the provider's database and seed it (the same data every time); make the
+    admin's login (user ``admin``, ``admin_password``) for the storefront's admin."""
     sys.path.insert(0, str(REPO_ROOT))
     os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
     import django
+    from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connections
 
     django.setup()
     call_command("migrate", interactive=False, verbosity=0)
     call_command("seed", token=token)
+    # The admin's users, sessions and log entries are Django's own tables. The demo's
+    # two processes share one SQLite file, so they sit beside the provider's tables;
+    # the storefront's remote models never read them.
+    user, _created = get_user_model().objects.get_or_create(username=ADMIN_USERNAME)
+    user.is_staff = user.is_superuser = True
+    user.set_password(admin_password)
+    user.save()
     connections.close_all()
 
 
@@ -344,6 +360,7 @@ def main() -> int:
             else:
                 redis_port = free_port()
         token = os.environ.get("PROVIDER_TOKEN") or secrets.token_hex(20)
+        admin_password = os.environ.get("DEMO_ADMIN_PASSWORD") or secrets.token_urlsafe(9)
         api_url = f"http://{HOST}:{provider_port}/api/"
         env = {
             **os.environ,
@@ -370,7 +387,7 @@ def main() -> int:
         with signals.deferred():
             storefront = Server("storefront", demo_port, storefront_env, workers=workers)
             servers.append(storefront)
-        prepare_database(token)
+        prepare_database(token, admin_password)
         with signals.deferred():
             provider = Server("provider", provider_port, provider_env)
             servers.append(provider)
@@ -388,6 +405,8 @@ def main() -> int:
         print(
             f"\n  The storefront is ready (first page served {elapsed:.1f} s after start):\n\n"
             f"      {storefront.url}\n\n"
+            f"  Its admin edits the provider's books, authors and genres over the API:\n\n"
+            f"      {storefront.url}admin/   (user {ADMIN_USERNAME}, password {admin_password})\n\n"
             f"  It reads the provider's API at {api_url} (another process), e.g.\n"
             f'      curl -H "Authorization: Token {token}" {api_url}books/\n\n'
             f"{shared}"

@@ -1,5 +1,8 @@
 """URLs of the example project: the provider's API under /api/, the storefront at the root.
 
+The storefront's admin (its remote models, edited over the provider's API) is at
+/admin/; the provider's own admin (its database tables) at /api/admin/.
+
 With DEBUG on and django-debug-toolbar installed (``settings.DEBUG_TOOLBAR``), the
 toolbar's own views answer under ``/__debug__/``.
 
@@ -15,7 +18,10 @@ from django.contrib import admin
 from django.contrib.staticfiles.views import serve
 from django.urls import include, path, re_path
 
+from example_project.provider.admin import site as provider_admin_site
+
 urlpatterns = [
+    path("api/admin/", provider_admin_site.urls),
     path("api/", include("example_project.provider.urls")),
     path("admin/", admin.site.urls),
     path("", include("example_project.storefront.urls")),

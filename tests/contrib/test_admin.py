@@ -112,6 +112,10 @@ def test_changelist_shows_the_providers_pages(
     assert page.status_code == 200
     assert changelist_ids(page.content) == expected[:100]
     assert f"{len(expected)} books".encode() in page.content
+    # in_print shows the admin's yes/no icons; only Meta.ordering_fields columns sort.
+    assert b'src="/static/admin/img/icon-yes.svg" alt="True"' in page.content
+    assert b'<th scope="col" class="sortable column-price' in page.content
+    assert b'<th scope="col" class="column-in_print">' in page.content
     # One count (a page of 1), one page of 100, one batch of authors for the column,
     # every author for the filter's choices: never a request per row.
     assert not [r for r in counted if re.match(r"GET /api/(books|authors)/\d+/", r)]
