@@ -23,6 +23,7 @@ naming the option, never a page that silently shows wrong rows.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -711,17 +712,24 @@ class RemoteModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             return queryset.search(term), False
         return queryset, False
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+    def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
         """Django's actions, when the provider filters on ``pk__in`` (the admin selects
         the checked rows with it); none otherwise. "Delete selected" is
-        :func:`delete_selected`."""
+        :func:`delete_selected`. (``action_location``: Django 6's change-form actions.)"""
         if not _pk_in_allowed(self.model):
             return {}
-        actions: dict[str, Any] = super().get_actions(request)
-        if "delete_selected" in actions:
-            func, name, description = actions["delete_selected"]
-            if func is django_delete_selected:
-                actions[name] = (delete_selected, name, description)
+        if action_location is None:
+            actions: dict[str, Any] = super().get_actions(request)
+        else:
+            actions = super().get_actions(request, action_location=action_location)  # type: ignore[call-arg]
+        entry = actions.get("delete_selected")
+        if entry is None:
+            pass
+        elif hasattr(entry, "func"):  # Django 6: an Action
+            if entry.func is django_delete_selected:
+                actions["delete_selected"] = dataclasses.replace(entry, func=delete_selected)
+        elif entry[0] is django_delete_selected:  # Django 5.2: (func, name, description)
+            actions["delete_selected"] = (delete_selected, entry[1], entry[2])
         return actions
 
     # --- saving and deleting ---------------------------------------------------
@@ -832,6 +840,8 @@ def delete_selected(modeladmin: Any, request: HttpRequest, queryset: Any) -> Any
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         "media": modeladmin.media,
     }
+    if hasattr(modeladmin, "delete_confirmation_max_display"):  # Django 6
+        context["delete_confirmation_max_display"] = modeladmin.delete_confirmation_max_display
     request.current_app = modeladmin.admin_site.name
     return TemplateResponse(
         request,
