@@ -383,3 +383,17 @@ def test_a_remote_model_registered_with_modeladmin_is_an_error() -> None:
     assert "RemoteModelAdmin" in (mine[0].hint or "")
     assert isinstance(checks.Error("x"), checks.CheckMessage)
     assert RemoteModelAdmin
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_changelist_under_asgi(counted: list[str], provider_db: SQL) -> None:
+    """Under ASGI (Django's AsyncClient) the admin's sync views run in a thread: same page."""
+    from asgiref.sync import sync_to_async
+    from django.test import AsyncClient
+
+    user = await sync_to_async(User.objects.create_superuser)("asgi", "a@example.com", "pw")
+    client = AsyncClient()
+    await client.aforce_login(user)
+    page = await client.get(BOOKS, {"p": "2"})
+    assert page.status_code == 200
+    assert changelist_ids(page.content) == book_ids(provider_db)[100:200]
