@@ -51,7 +51,6 @@ from django.contrib.admin.utils import (
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core import checks
 from django.core.exceptions import (
-    NON_FIELD_ERRORS,
     FieldDoesNotExist,
     FieldError,
     ImproperlyConfigured,
@@ -70,6 +69,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, gettext_lazy
 
 from django_api_orm.exceptions import BadRequestError, NotSupportedError
+from django_api_orm.forms import add_provider_errors
 from django_api_orm.models.base import RemoteModel
 from django_api_orm.models.fields import ForeignKey
 from django_api_orm.models.registry import registered_models
@@ -430,24 +430,12 @@ class _ProviderRejected(Exception):
 
 def _form_with_provider_errors(form_class: type[BaseForm], error: BadRequestError) -> type[Any]:
     """Return ``form_class`` whose validation adds the provider's ``error``: each message
-    on its field, the others (and those of fields not in the form) above the form."""
+    on its field, the others (and those of fields not in the form) above the form
+    (``django_api_orm.forms.add_provider_errors``)."""
 
     def _post_clean(self: Any) -> None:
         super(cls, self)._post_clean()
-        model = self._meta.model
-        by_source = {f.source: f.name for f in model._meta.fields}
-        messages = error.message_dict if hasattr(error, "error_dict") else {}
-        if not messages:
-            self.add_error(None, error.messages or [str(error)])
-            return
-        for key, errors in messages.items():
-            name = by_source.get(key, key)
-            if name in self.fields:
-                self.add_error(name, errors)
-            elif key == NON_FIELD_ERRORS:
-                self.add_error(None, errors)
-            else:
-                self.add_error(None, [f"{name}: {message}" for message in errors])
+        add_provider_errors(self, error)
 
     cls: type[Any] = type(form_class.__name__, (form_class,), {"_post_clean": _post_clean})
     return cls
