@@ -581,10 +581,15 @@ def _list_filter_problem(model: type[RemoteModel], name: str, *, custom: bool) -
         field = model._meta.get_field(name)
     except FieldDoesNotExist:
         return f"{model._meta.object_name} has no field {name!r}."
+    if custom:
+        return None  # a FieldListFilter class of the user's: its lookups are its own
     filter_class, lookups = _filter_class(field)
     if filter_class is None:
-        if custom:
-            return None
+        if field.is_relation:
+            return (
+                f"a {type(field).__name__} has no list filter for remote models (foreign "
+                "keys have one)."
+            )
         return (
             f"a {type(field).__name__} has no list filter over HTTP: Django's would list "
             "the distinct values of every row."
