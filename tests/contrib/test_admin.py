@@ -419,3 +419,21 @@ def test_remote_model_admin_on_a_database_model_is_an_error() -> None:
     """RemoteModelAdmin registered for a Django model is an error saying so."""
     errors = RemoteModelAdmin(User, admin.AdminSite(name="db")).check()
     assert [e.id for e in errors] == ["django_api_orm.E112"]
+
+
+def test_authors_and_genres(client: Client, counted: list[str], provider_db: SQL) -> None:
+    """The authors' and genres' pages work; genres have no actions (no id__in filter)."""
+    authors = [r[0] for r in provider_db("SELECT id FROM provider_author ORDER BY name, id DESC")]
+    page = client.get("/admin/storefront/author/")
+    assert page.status_code == 200
+    found = re.findall(rb'<a href="/admin/storefront/author/(\d+)/change/', page.content)
+    assert [int(pk) for pk in found] == authors
+    assert b'name="action"' in page.content
+    assert client.get(f"/admin/storefront/author/{authors[0]}/change/").status_code == 200
+
+    page = client.get("/admin/storefront/genre/", {"q": "a"})
+    assert page.status_code == 200
+    assert any("search=a" in r for r in counted)
+    assert b'name="action"' not in page.content
+    genre = provider_db("SELECT id FROM provider_genre ORDER BY id LIMIT 1")[0][0]
+    assert client.get(f"/admin/storefront/genre/{genre}/change/").status_code == 200
