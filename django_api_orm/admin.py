@@ -95,8 +95,9 @@ UNSUPPORTED_OPTIONS: dict[str, tuple[str, str]] = {
     ),
     "list_editable": (
         "django_api_orm.E102",
-        "editing rows in the changelist is not supported for remote models; edit each "
-        "object in its change form",
+        "Django's changelist formset checks each row's pk with a query (a request per "
+        "row over HTTP) and saves the rows one by one, with no transaction to undo the "
+        "first ones when a later one is refused",
     ),
     "raw_id_fields": (
         "django_api_orm.E103",
