@@ -59,16 +59,17 @@ from django.core.exceptions import (
     ValidationError,
 )
 from django.core.paginator import InvalidPage
+from django.db import router, transaction
 from django.db.models.signals import post_migrate
 from django.forms import BaseForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext, gettext_lazy
 
-from django_api_orm.exceptions import BadRequestError, NotSupportedError
+from django_api_orm.exceptions import BadRequestError, HTTPStatusError, NotSupportedError
 from django_api_orm.forms import add_provider_errors
 from django_api_orm.models.base import RemoteModel
 from django_api_orm.models.fields import ForeignKey
@@ -442,6 +443,21 @@ def _form_with_provider_errors(form_class: type[BaseForm], error: BadRequestErro
     return cls
 
 
+class _ProviderRefusedDelete(Exception):
+    """The provider refused a DELETE: the view's transaction (its log entry) is undone."""
+
+    def __init__(self, obj: Any, error: HTTPStatusError) -> None:
+        super().__init__(str(error))
+        self.obj = obj
+        self.error = error
+
+
+def _refusal(error: HTTPStatusError) -> bool:
+    """Tell whether ``error`` is the provider refusing a request (a 4xx but 404)."""
+    status = error.status_code or 0
+    return 400 <= status < 500 and status != 404
+
+
 # --- the admin ----------------------------------------------------------------------
 
 
@@ -759,6 +775,36 @@ class RemoteModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         except BadRequestError as error:
             raise _ProviderRejected(error) from error
 
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        """``obj.delete()`` through the service; a refusal (a 4xx other than 404) shows the
+        change form again with the provider's message, nothing deleted nor logged."""
+        try:
+            obj.delete()
+        except HTTPStatusError as error:
+            if _refusal(error):
+                raise _ProviderRefusedDelete(obj, error) from error
+            raise
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> Any:
+        """Django's view (its log entry is undone with its transaction when the provider
+        refuses the DELETE); a refusal redirects to the change form with the reason."""
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except _ProviderRefusedDelete as refused:
+            self.message_user(
+                request,
+                f"The provider refused to delete {refused.obj}: {refused.error}",
+                messages.ERROR,
+            )
+            opts = self.model._meta
+            url = reverse(
+                f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change",
+                args=(quote(object_id),),
+            )
+            return HttpResponseRedirect(url)
+
     def get_deleted_objects(
         self, objs: Any, request: HttpRequest
     ) -> tuple[list[Any], dict[str, int], set[str], list[Any]]:
@@ -806,8 +852,21 @@ def delete_selected(modeladmin: Any, request: HttpRequest, queryset: Any) -> Any
         if perms_needed:
             raise PermissionDenied
         if objs:
-            modeladmin.log_deletions(request, objs)
-            modeladmin.delete_queryset(request, queryset)
+            try:
+                # The log entries are undone if the provider refuses a DELETE.
+                with transaction.atomic(using=router.db_for_write(modeladmin.model)):
+                    modeladmin.log_deletions(request, objs)
+                    modeladmin.delete_queryset(request, queryset)
+            except HTTPStatusError as error:
+                if not _refusal(error):
+                    raise
+                modeladmin.message_user(
+                    request,
+                    f"The provider refused a DELETE: {error}. The objects whose DELETE it "
+                    "answered before are deleted (not logged); the list shows what is left.",
+                    messages.ERROR,
+                )
+                return None
             modeladmin.message_user(
                 request,
                 gettext("Successfully deleted %(count)d %(items)s.")

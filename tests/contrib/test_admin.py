@@ -16,7 +16,9 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission, User
@@ -437,3 +439,44 @@ def test_authors_and_genres(client: Client, counted: list[str], provider_db: SQL
     assert b'name="action"' not in page.content
     genre = provider_db("SELECT id FROM provider_genre ORDER BY id LIMIT 1")[0][0]
     assert client.get(f"/admin/storefront/genre/{genre}/change/").status_code == 200
+
+
+class RefusingDeletes(httpx.AsyncBaseTransport):
+    """A TRANSPORT answering every DELETE 409, as a provider keeping a book would."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "DELETE":
+            return httpx.Response(409, json={"detail": "This book is on order."}, request=request)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_a_refused_delete_is_a_message(
+    client: Client, counted: list[str], provider_db: SQL
+) -> None:
+    """A provider's 409 to the DELETE shows its reason; the book and no log entry remain."""
+    book = Book.objects.create(title="Admin test: kept", author_id=2, price=Decimal(1))
+    service = {**settings.API_ORM_SERVICES["default"], "TRANSPORT": RefusingDeletes}
+    try:
+        with override_settings(API_ORM_SERVICES={"default": service}):
+            page = client.post(f"{BOOKS}{book.pk}/delete/", {"post": "yes"}, follow=True)
+            assert page.redirect_chain == [(f"{BOOKS}{book.pk}/change/", 302)]
+            assert "The provider refused to delete Admin test: kept" in page.content.decode()
+            assert "This book is on order." in page.content.decode()
+
+            data = {"action": "delete_selected", "_selected_action": [str(book.pk)], "post": "yes"}
+            page = client.post(BOOKS, data, follow=True)
+            assert page.status_code == 200
+            assert "The provider refused a DELETE" in page.content.decode()
+            run_sync(services.aclose_all, hint="await services.aclose_all()")
+        assert provider_db("SELECT title FROM provider_book WHERE id = ?", (book.pk,)) == [
+            ("Admin test: kept",)
+        ]
+        assert not LogEntry.objects.filter(object_id=str(book.pk)).exists()
+    finally:
+        book.delete()
