@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.core import checks as django_checks
 from django.core.signals import setting_changed
 
@@ -26,3 +26,8 @@ class DjangoApiOrmConfig(AppConfig):
         setting_changed.connect(
             conf.on_setting_changed, dispatch_uid="django_api_orm.conf.on_setting_changed"
         )
+        if apps.is_installed("django.contrib.admin"):
+            # Registers the check that a remote model is registered with RemoteModelAdmin
+            # (django_api_orm.E111), and makes the remote models' permissions on migrate,
+            # even when no admin module of the project imports django_api_orm.admin.
+            import django_api_orm.admin  # noqa: F401
