@@ -26,7 +26,13 @@ if not RUFF.exists():  # pragma: no cover - a ruff installed beside another Pyth
 
 #: ``default`` as in tests/settings.py, plus a NetBox service read with NetBoxDialect.
 SERVICES: dict[str, Any] = {
-    "default": {"BASE_URL": "https://api.example.test/api/", "MAX_RETRIES": 0},
+    # The storefront (installed by tests.settings) registers admins with search_fields:
+    # its service needs the dialect that names the provider's search parameter.
+    "default": {
+        "BASE_URL": "https://api.example.test/api/",
+        "DIALECT": "example_project.storefront.dialects.ProviderDialect",
+        "MAX_RETRIES": 0,
+    },
     "netbox": {
         "BASE_URL": "https://netbox.example.test/api/",
         "DIALECT": "django_api_orm.dialects.netbox.NetBoxDialect",
