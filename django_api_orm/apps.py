@@ -31,3 +31,6 @@ class DjangoApiOrmConfig(AppConfig):
             # (django_api_orm.E111), and makes the remote models' permissions on migrate,
             # even when no admin module of the project imports django_api_orm.admin.
             import django_api_orm.admin  # noqa: F401
+        if apps.is_installed("rest_framework"):
+            # ModelSerializer learns this library's fields (its serializer_field_mapping).
+            import django_api_orm.contrib.rest_framework  # noqa: F401

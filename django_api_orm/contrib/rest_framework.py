@@ -1,0 +1,179 @@
+"""Django REST framework's ``ModelSerializer`` on RemoteModels.
+
+``serializers.ModelSerializer`` with ``Meta.model`` a RemoteModel works as DRF
+documents it: the fields come from the model's ``_meta`` (a foreign key is a
+``PrimaryKeyRelatedField`` whose queryset is the related model's manager, a
+many-to-many field one with ``many=True``, a ``read_only`` field is read-only),
+``is_valid()`` checks what the model's fields declare, and ``save()`` creates
+with ``Book.objects.create(...)`` or saves the instance, through the service.
+
+DRF picks a serializer field by walking the model field's class in
+``ModelSerializer.serializer_field_mapping``, keyed by Django's model field
+classes. Importing this module adds one key, the base class of this library's
+fields, mapped to ``RemoteModelField``: the way DRF's own extensions (rest_framework_gis,
+django-money) teach ``ModelSerializer`` their fields. It changes nothing for
+Django models. The app (``"django_api_orm"`` in ``INSTALLED_APPS``) imports this
+module in its ``ready()`` when ``"rest_framework"`` is installed too; a project that
+uses DRF without listing it in ``INSTALLED_APPS`` imports this module itself.
+
+``RemoteModelField`` is no serializer field of its own: constructing it builds
+DRF's typed field (``CharField``, ``DecimalField``...) with the options DRF gives
+Django's fields of that type (``max_length``, ``allow_blank`` for a ``blank=True``
+text field, ``min_value``/``max_value`` from the validators). DRF computes those
+with ``isinstance`` checks on Django's field classes, which a RemoteModel field is
+not.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
+
+from django.core import validators as django_validators
+from rest_framework import serializers
+
+from django_api_orm.models import fields as remote
+
+if TYPE_CHECKING:
+    from django_api_orm.models.base import RemoteModel
+
+__all__ = ["SERIALIZER_FIELDS", "RemoteModelField", "serializer_field"]
+
+#: DRF's serializer field for each field class of this library (a subclass takes
+#: its nearest base's).
+SERIALIZER_FIELDS: dict[type[remote.Field], type[serializers.Field]] = {
+    remote.Field: serializers.ModelField,
+    remote.IntegerField: serializers.IntegerField,
+    remote.FloatField: serializers.FloatField,
+    remote.DecimalField: serializers.DecimalField,
+    remote.CharField: serializers.CharField,
+    remote.EmailField: serializers.EmailField,
+    remote.URLField: serializers.URLField,
+    remote.BooleanField: serializers.BooleanField,
+    remote.DateField: serializers.DateField,
+    remote.DateTimeField: serializers.DateTimeField,
+    remote.TimeField: serializers.TimeField,
+    remote.DurationField: serializers.DurationField,
+    remote.UUIDField: serializers.UUIDField,
+    remote.JSONField: serializers.JSONField,
+    remote.ListField: serializers.ListField,
+    remote.DictField: serializers.DictField,
+}
+
+#: The validators DRF's own field of that class already runs: passing them too would
+#: report one error twice.
+_BUILT_IN_VALIDATORS: dict[type[serializers.Field], Callable[[Any], bool]] = {
+    serializers.EmailField: lambda v: v is django_validators.validate_email,
+    serializers.URLField: lambda v: isinstance(v, django_validators.URLValidator),
+    serializers.DecimalField: lambda v: isinstance(v, django_validators.DecimalValidator),
+}
+
+_NUMBER_FIELDS = (
+    serializers.IntegerField,
+    serializers.FloatField,
+    serializers.DecimalField,
+    serializers.DurationField,
+)
+
+
+def _lookup(field: remote.Field) -> type[serializers.Field]:
+    for klass in type(field).__mro__:
+        if klass in SERIALIZER_FIELDS:
+            return SERIALIZER_FIELDS[klass]
+    return serializers.ModelField  # pragma: no cover - remote.Field is in the table
+
+
+def serializer_field(model_field: remote.Field, kwargs: dict[str, Any]) -> serializers.Field:
+    """Return DRF's serializer field for ``model_field``, from the options ``kwargs``
+    that ``ModelSerializer`` computed for it (``Meta.extra_kwargs`` included)."""
+    kwargs = dict(kwargs)
+    if isinstance(model_field, remote.EmbeddedField):
+        return _embedded_serializer(model_field.to)(**_nested_kwargs(kwargs))
+    field_class = _lookup(model_field)
+    if field_class is serializers.ModelField:
+        kwargs["model_field"] = model_field
+        return serializers.ModelField(**kwargs)
+    if not kwargs.get("read_only"):
+        _writable_options(model_field, field_class, kwargs)
+    if isinstance(model_field, remote.TextField):
+        kwargs.setdefault("style", {"base_template": "textarea.html"})
+    if isinstance(model_field, remote.ListField | remote.DictField) and model_field.child:
+        child_kwargs: dict[str, Any] = {"validators": list(model_field.child.validators)}
+        kwargs["child"] = serializer_field(model_field.child, child_kwargs)
+    return field_class(**kwargs)
+
+
+def _writable_options(
+    model_field: remote.Field, field_class: type[serializers.Field], kwargs: dict[str, Any]
+) -> None:
+    """Add the options DRF gives Django's field of the same type, as ``get_field_kwargs``."""
+    validators: list[Any] = list(kwargs.get("validators", []))
+    max_length = getattr(model_field, "max_length", None)
+    if issubclass(field_class, serializers.CharField):
+        if model_field.blank:
+            kwargs.setdefault("allow_blank", True)
+        if max_length is not None:
+            kwargs.setdefault("max_length", max_length)
+            validators = [
+                v for v in validators if not isinstance(v, django_validators.MaxLengthValidator)
+            ]
+    if issubclass(field_class, _NUMBER_FIELDS):
+        for kind, key in (
+            (django_validators.MaxValueValidator, "max_value"),
+            (django_validators.MinValueValidator, "min_value"),
+        ):
+            limit = next((v.limit_value for v in validators if isinstance(v, kind)), None)
+            if limit is not None:
+                kwargs.setdefault(key, limit)
+                validators = [v for v in validators if not isinstance(v, kind)]
+    built_in = _BUILT_IN_VALIDATORS.get(field_class)
+    if built_in is not None:
+        validators = [v for v in validators if not built_in(v)]
+    if validators:
+        kwargs["validators"] = validators
+    else:
+        kwargs.pop("validators", None)
+
+
+def _nested_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    keep = {"read_only", "required", "allow_null", "label", "help_text", "default", "source"}
+    return {k: v for k, v in kwargs.items() if k in keep}
+
+
+@functools.cache
+def _embedded_serializer(model: type[RemoteModel]) -> type[serializers.ModelSerializer]:
+    """A ``ModelSerializer`` of an embedded model, for an ``EmbeddedField``."""
+    meta = type("Meta", (), {"model": model, "fields": "__all__"})
+    return cast(
+        "type[serializers.ModelSerializer]",
+        type(f"{model.__name__}Serializer", (_EmbeddedSerializer,), {"Meta": meta}),
+    )
+
+
+class _EmbeddedSerializer(serializers.ModelSerializer):
+    """Reads an embedded record as a dict of its fields; writes the dict (the
+    ``EmbeddedField`` makes it the embedded model when the outer object is saved)."""
+
+
+class RemoteModelField(serializers.ModelField):
+    """What ``ModelSerializer`` maps a RemoteModel field to: constructing it returns
+    DRF's typed serializer field for that model field (see ``serializer_field()``)."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        model_field = kwargs.pop("model_field", None)
+        if not isinstance(model_field, remote.Field):
+            raise TypeError(
+                "RemoteModelField(model_field=...) takes a field of a RemoteModel; "
+                f"got {model_field!r}. Use serializers.ModelField for Django's model fields."
+            )
+        return serializer_field(model_field, kwargs)
+
+
+def register() -> None:
+    """Map this library's fields in ``ModelSerializer.serializer_field_mapping``
+    (done when this module is imported; calling it again does nothing)."""
+    serializers.ModelSerializer.serializer_field_mapping.setdefault(remote.Field, RemoteModelField)
+
+
+register()
