@@ -34,7 +34,7 @@ Everything else (``Meta.exclude``, ``filter_overrides``, declared filters,
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django_filters import filters as df_filters
@@ -43,23 +43,33 @@ from django_filters.constants import ALL_FIELDS
 from django_filters.filterset import FilterSet as DjangoFilterSet
 
 from django_api_orm.models import fields as remote
+from django_api_orm.models.base import RemoteModel
 from django_api_orm.models.lookups import LOOKUPS
 from django_api_orm.models.queryset import QuerySet
 
-if TYPE_CHECKING:
-    from django_api_orm.models.base import RemoteModel
+__all__ = ["FILTER_FOR_REMOTE_FIELD", "FilterSet", "RemoteModelChoiceFilter"]
 
-__all__ = ["FILTER_FOR_REMOTE_FIELD", "FilterSet"]
+
+class RemoteModelChoiceFilter(df_filters.ModelChoiceFilter):
+    """django-filter's ``ModelChoiceFilter``, filtering on the chosen object's pk (what
+    the provider's filter takes), as its ``ModelMultipleChoiceFilter`` does."""
+
+    def filter(self, qs: Any, value: Any) -> Any:
+        if isinstance(value, RemoteModel):
+            value = getattr(value, self.field.to_field_name or "pk")
+        return super().filter(qs, value)
 
 
 def _related(field: Any) -> dict[str, Any]:
-    return {"queryset": field.to._default_manager.all()}
+    return {
+        "queryset": field.to._default_manager.all(),
+        "to_field_name": field.target_field.attname,
+    }
 
 
 def _foreign_key(field: Any) -> dict[str, Any]:
     return {
         **_related(field),
-        "to_field_name": field.target_field.name,
         "null_label": df_settings.NULL_CHOICE_LABEL if field.null else None,
     }
 
@@ -77,7 +87,7 @@ FILTER_FOR_REMOTE_FIELD: dict[type[remote.Field], dict[str, Any]] = {
     remote.TimeField: {"filter_class": df_filters.TimeFilter},
     remote.DurationField: {"filter_class": df_filters.DurationFilter},
     remote.UUIDField: {"filter_class": df_filters.UUIDFilter},
-    remote.ForeignKey: {"filter_class": df_filters.ModelChoiceFilter, "extra": _foreign_key},
+    remote.ForeignKey: {"filter_class": RemoteModelChoiceFilter, "extra": _foreign_key},
     # A REST list has no DISTINCT (the provider answers each resource once).
     remote.ManyToManyField: {
         "filter_class": df_filters.ModelMultipleChoiceFilter,
@@ -143,9 +153,8 @@ class FilterSet(DjangoFilterSet):
         exclude = cls._meta.exclude
         if fields == ALL_FIELDS or (fields is None and exclude is not None):
             # django-filter would read Django's opts.fields + opts.many_to_many.
-            meta = type("Meta", (), {"fields": _all_field_names(cls._meta.model)})
             original = cls._meta.fields
-            cls._meta.fields = meta.fields
+            cls._meta.fields = _all_field_names(cls._meta.model)
             try:
                 return super().get_fields()  # type: ignore[no-any-return]
             finally:
@@ -189,9 +198,7 @@ class FilterSet(DjangoFilterSet):
         return filters
 
     @classmethod
-    def filter_for_field(
-        cls, field: Any, field_name: str, lookup_expr: str | None = None
-    ) -> Any:
+    def filter_for_field(cls, field: Any, field_name: str, lookup_expr: str | None = None) -> Any:
         lookup_expr = lookup_expr or df_settings.DEFAULT_LOOKUP_EXPR
         _check_filter_allowed(cls, cls._meta.model, field_name, lookup_expr)
         filter_class, params = cls.filter_for_lookup(field, lookup_expr)
@@ -246,8 +253,7 @@ class FilterSet(DjangoFilterSet):
 
 
 def _csv_filter(cls: Any, base: type, filter_class: type, lookup: str) -> type:
-    made = type(cls._csv_filter_class_name(filter_class, lookup), (base, filter_class), {})
-    return made
+    return type(cls._csv_filter_class_name(filter_class, lookup), (base, filter_class), {})
 
 
 def _check_filter_allowed(
@@ -266,7 +272,9 @@ def _check_filter_allowed(
         return
     if lookup_expr not in allowed.get(field_name, ()):
         declared = ", ".join(
-            f"{n}__{lk}" if lk != "exact" else n for n in sorted(allowed) for lk in sorted(allowed[n])
+            f"{n}__{lk}" if lk != "exact" else n
+            for n in sorted(allowed)
+            for lk in sorted(allowed[n])
         )
         raise ImproperlyConfigured(
             f"{filterset.__name__}: {model.__name__} cannot be filtered on "
@@ -274,4 +282,3 @@ def _check_filter_allowed(
             f"only: {declared or 'nothing'}. Remove it from Meta.fields, or add it to "
             f"{model.__name__}.Meta.filter_fields if the provider accepts it."
         )
-

@@ -78,10 +78,8 @@ _NUMBER_FIELDS = (
 
 
 def _lookup(field: remote.Field) -> type[serializers.Field]:
-    for klass in type(field).__mro__:
-        if klass in SERIALIZER_FIELDS:
-            return SERIALIZER_FIELDS[klass]
-    return serializers.ModelField  # pragma: no cover - remote.Field is in the table
+    # remote.Field is in the table: every field class finds one.
+    return next(SERIALIZER_FIELDS[k] for k in type(field).__mro__ if k in SERIALIZER_FIELDS)
 
 
 def serializer_field(model_field: remote.Field, kwargs: dict[str, Any]) -> serializers.Field:

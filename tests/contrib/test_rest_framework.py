@@ -1,0 +1,296 @@
+"""DRF's plain ModelSerializer on RemoteModels: against the example provider, and the
+exact writes pinned with respx."""
+
+from __future__ import annotations
+
+import decimal
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import respx
+from asgiref.sync import sync_to_async
+from django.core.exceptions import SynchronousOnlyOperation
+from rest_framework import serializers
+
+import django_api_orm.contrib.rest_framework  # noqa: F401  (the app imports it too)
+from django_api_orm import RemoteModel, fields
+from tests.conftest import Provider
+from tests.integration.remote_models import Author, Book, Genre
+from tests.models.conftest import API, book
+from tests.testapp.models import Book as AppBook
+
+SQL = Callable[..., list[tuple[Any, ...]]]
+
+
+class BookSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Book
+        fields = "__all__"
+
+
+class ProviderBookSerializer(serializers.ModelSerializer):
+    """Without genres: the example provider's genres/ endpoint has no id__in filter, which
+    reading a book's genres (not prefetched with a page that names every genre) needs."""
+
+    class Meta:
+        model = Book
+        exclude = ["genres"]
+
+
+class AppBookSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AppBook
+        fields = ["id", "title", "price", "in_print", "author", "created_at"]
+
+
+class Ticket(RemoteModel):
+    """Every kind of field option the serializer fields take from the model."""
+
+    subject = fields.CharField(max_length=80, help_text="One line.")
+    body = fields.TextField(blank=True, default="")
+    email = fields.EmailField(verbose_name="reply to")
+    site = fields.URLField(null=True, blank=True)
+    state = fields.CharField(choices=[("open", "Open"), ("closed", "Closed")], default="open")
+    score = fields.IntegerField(validators=[], default=0)
+    amount = fields.DecimalField(max_digits=6, decimal_places=2, null=True)
+    opened = fields.DateTimeField(read_only=True)
+
+    class Meta:
+        app_label = "testapp"
+        endpoint = "tickets/"
+        filter_fields = {"state": ["exact"]}
+        ordering_fields = ["id"]
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Ticket
+        fields = "__all__"
+
+
+@pytest.fixture
+def books(provider_service: Provider, provider_db: SQL) -> SQL:
+    return provider_db
+
+
+# --- the fields ModelSerializer builds ------------------------------------------------
+
+
+def test_fields_from_the_model() -> None:
+    """Each model field gives DRF's field of that type, with the model's options."""
+    got = TicketSerializer().fields
+    assert isinstance(got["id"], serializers.IntegerField) and got["id"].read_only
+    subject = got["subject"]
+    assert type(subject) is serializers.CharField
+    assert (subject.max_length, subject.allow_blank, subject.help_text) == (80, False, "One line.")
+    assert not [v for v in subject.validators if type(v).__name__ == "MaxLengthValidator"][1:]
+    body = got["body"]
+    assert (body.allow_blank, body.required, body.style) == (
+        True,
+        False,
+        {"base_template": "textarea.html"},
+    )
+    assert type(got["email"]) is serializers.EmailField and got["email"].label == "Reply to"
+    assert type(got["site"]) is serializers.URLField and got["site"].allow_null
+    assert type(got["state"]) is serializers.ChoiceField
+    assert dict(got["state"].choices) == {"open": "Open", "closed": "Closed"}
+    amount = got["amount"]
+    assert type(amount) is serializers.DecimalField
+    assert (amount.max_digits, amount.decimal_places, amount.allow_null) == (6, 2, True)
+    assert got["opened"].read_only
+
+
+def test_relations_are_primary_key_fields_on_the_remote_managers() -> None:
+    got = BookSerializer().fields
+    author = got["author"]
+    assert isinstance(author, serializers.PrimaryKeyRelatedField)
+    assert author.queryset is Author._default_manager
+    genres = got["genres"]
+    assert isinstance(genres, serializers.ManyRelatedField)
+    assert genres.child_relation.queryset is Genre._default_manager
+    assert got["created_at"].read_only
+    assert list(got) == [
+        "id",
+        "title",
+        "price",
+        "published",
+        "in_print",
+        "tags",
+        "created_at",
+        "author",
+        "genres",
+    ]
+
+
+def test_one_validation_message_per_error() -> None:
+    """The model's validators are not run twice (DRF's own field runs its own)."""
+    s = TicketSerializer(
+        data={"subject": "x" * 81, "email": "nope", "site": "nope", "amount": "1.234"}
+    )
+    assert not s.is_valid()
+    assert s.errors == {
+        "subject": ["Ensure this field has no more than 80 characters."],
+        "email": ["Enter a valid email address."],
+        "site": ["Enter a valid URL."],
+        "amount": ["Ensure that there are no more than 2 decimal places."],
+    }
+
+
+# --- against the provider ---------------------------------------------------------------
+
+
+def _row(books: SQL, pk: int) -> dict[str, Any]:
+    (row,) = books(
+        "SELECT id, title, price, published, in_print, author_id FROM provider_book WHERE id = ?",
+        (pk,),
+    )
+    return {
+        "id": row[0],
+        "title": row[1],
+        "price": f"{decimal.Decimal(str(row[2])):.2f}",
+        "published": row[3],
+        "in_print": bool(row[4]),
+        "author": row[5],
+    }
+
+
+def test_serializes_an_instance_as_the_provider_holds_it(books: SQL) -> None:
+    pk = books("SELECT id FROM provider_book ORDER BY id LIMIT 1")[0][0]
+    data = ProviderBookSerializer(Book.objects.get(pk=pk)).data
+    assert {k: data[k] for k in _row(books, pk)} == _row(books, pk)
+    assert data["created_at"]
+
+
+def test_serializes_a_queryset_with_many(books: SQL) -> None:
+    """many=True over a QuerySet: one request for the page."""
+    qs = Book.objects.order_by("id")[:5]
+    data = ProviderBookSerializer(qs, many=True).data
+    expected = [r[0] for r in books("SELECT id FROM provider_book ORDER BY id LIMIT 5")]
+    assert [d["id"] for d in data] == expected
+    assert [{k: d[k] for k in _row(books, d["id"])} for d in data] == [
+        _row(books, pk) for pk in expected
+    ]
+
+
+def test_validation_reads_related_objects_through_the_queryset(books: SQL) -> None:
+    author_id = books("SELECT id FROM provider_author ORDER BY id LIMIT 1")[0][0]
+    s = BookSerializer(
+        data={"title": "t" * 201, "price": "1.234", "author": 999999, "genres": [999999]}
+    )
+    assert not s.is_valid()
+    assert s.errors == {
+        "title": ["Ensure this field has no more than 200 characters."],
+        "price": ["Ensure that there are no more than 2 decimal places."],
+        "author": ['Invalid pk "999999" - object does not exist.'],
+        "genres": ['Invalid pk "999999" - object does not exist.'],
+    }
+    good = BookSerializer(data={"title": "T", "price": "3.50", "author": author_id})
+    assert good.is_valid(), good.errors
+    assert good.validated_data["author"] == Author(pk=author_id)
+
+
+def test_save_creates_and_updates_through_the_service(books: SQL) -> None:
+    author_id, other = (r[0] for r in books("SELECT id FROM provider_author ORDER BY id LIMIT 2"))
+    s = ProviderBookSerializer(
+        data={"title": "DRF: created", "price": "7.25", "author": author_id, "tags": ["drf"]}
+    )
+    assert s.is_valid(), s.errors
+    created = s.save()
+    try:
+        assert isinstance(created, Book) and created.pk is not None
+        assert books(
+            "SELECT title, price, author_id, tags FROM provider_book WHERE id = ?", (created.pk,)
+        ) == [("DRF: created", decimal.Decimal("7.25"), author_id, '["drf"]')]
+        assert s.data["id"] == created.pk and s.data["created_at"]
+
+        update = ProviderBookSerializer(
+            created, data={"price": "8.00", "author": other}, partial=True
+        )
+        assert update.is_valid(), update.errors
+        assert update.save() is created
+        assert books(
+            "SELECT title, price, author_id FROM provider_book WHERE id = ?", (created.pk,)
+        ) == [("DRF: created", decimal.Decimal("8.00"), other)]
+    finally:
+        created.delete()
+    assert books("SELECT COUNT(*) FROM provider_book WHERE id = ?", (created.pk,)) == [(0,)]
+
+
+async def test_async_view_recipe(books: SQL) -> None:
+    """In async code the serializer's requests (a related pk's lookup, the save) refuse
+    to block the loop; sync_to_async runs them in a thread."""
+    author_id = (await sync_to_async(books)("SELECT id FROM provider_author LIMIT 1"))[0][0]
+    s = ProviderBookSerializer(data={"title": "DRF: async", "price": "2.00", "author": author_id})
+    with pytest.raises(SynchronousOnlyOperation, match="await"):
+        s.is_valid()
+    s = ProviderBookSerializer(data={"title": "DRF: async", "price": "2.00", "author": author_id})
+    assert await sync_to_async(s.is_valid)(), s.errors
+    created = await sync_to_async(s.save)()
+    try:
+        assert (await Book.objects.aget(pk=created.pk)).title == "DRF: async"
+    finally:
+        await created.adelete()
+    # Objects loaded with async code serialize with no request: author is its pk.
+    loaded = [b async for b in Book.objects.order_by("id")[:3]]
+    data = ProviderBookSerializer(loaded, many=True).data
+    assert [(d["id"], d["author"]) for d in data] == [(b.pk, b.author_id) for b in loaded]
+
+
+# --- the exact writes, pinned -------------------------------------------------------------
+
+
+@pytest.fixture
+def api() -> Iterator[respx.MockRouter]:
+    with respx.mock(base_url=API, assert_all_called=True, assert_all_mocked=True) as mock:
+        yield mock
+
+
+def _body(route: respx.Route) -> Any:
+    return json.loads(route.calls.last.request.content)
+
+
+def test_save_posts_the_validated_data(api: respx.MockRouter) -> None:
+    api.get("authors/3/").respond(200, json={"id": 3, "name": "A"})
+    post = api.post("books/").respond(201, json=book(41, title="Dune", price="9.99", author=3))
+    s = AppBookSerializer(data={"title": "Dune", "price": "9.99", "author": 3, "created_at": "x"})
+    assert s.is_valid(), s.errors
+    assert s.save().pk == 41
+    assert _body(post) == {
+        "title": "Dune",
+        "price": "9.99",
+        "published": None,
+        "in_print": True,
+        "tags": [],
+        "author": 3,
+    }
+
+
+def test_update_puts_a_whole_object(api: respx.MockRouter) -> None:
+    api.get("books/7/").respond(200, json=book(7))
+    put = api.put("books/7/").respond(200, json=book(7, title="New"))
+    obj = AppBook.objects.get(pk=7)
+    s = AppBookSerializer(obj, data={"title": "New"}, partial=True)
+    assert s.is_valid(), s.errors
+    s.save()
+    assert _body(put) == {
+        "title": "New",
+        "price": "10.00",
+        "published": "2024-05-01",
+        "in_print": True,
+        "tags": [],
+        "author": 1,
+    }
+
+
+def test_update_of_a_partial_object_patches_what_it_holds(api: respx.MockRouter) -> None:
+    """An object loaded with only() sends only its loaded fields: never a default over a
+    value the server holds."""
+    api.get("books/7/").respond(200, json={"id": 7, "title": "Old", "price": "10.00"})
+    patch = api.patch("books/7/").respond(200, json={"id": 7, "title": "New", "price": "10.00"})
+    obj = AppBook.objects.only("id", "title", "price").get(pk=7)
+    s = AppBookSerializer(obj, data={"title": "New"}, partial=True)
+    assert s.is_valid(), s.errors
+    s.save()
+    assert _body(patch) == {"title": "New", "price": "10.00"}
