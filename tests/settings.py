@@ -13,6 +13,8 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.sessions",
     "django_api_orm",
+    # DRF installed: the app teaches ModelSerializer the remote fields (tests/contrib).
+    "rest_framework",
     "tests.testapp",
     # The example's storefront, driven by tests/e2e against a running provider.
     "example_project.storefront",

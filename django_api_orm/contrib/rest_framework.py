@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.core import validators as django_validators
 from rest_framework import serializers
+from rest_framework.utils.field_mapping import get_field_kwargs
 
 from django_api_orm.models import fields as remote
 
@@ -139,19 +140,45 @@ def _nested_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if k in keep}
 
 
+#: The options DRF passes to a ``ChoiceField`` (its ``build_standard_field``'s list).
+_CHOICE_OPTIONS = frozenset(
+    {
+        "read_only",
+        "write_only",
+        "required",
+        "default",
+        "initial",
+        "source",
+        "label",
+        "help_text",
+        "style",
+        "error_messages",
+        "validators",
+        "allow_null",
+        "allow_blank",
+        "choices",
+    }
+)
+
+
 @functools.cache
-def _embedded_serializer(model: type[RemoteModel]) -> type[serializers.ModelSerializer]:
-    """A ``ModelSerializer`` of an embedded model, for an ``EmbeddedField``."""
-    meta = type("Meta", (), {"model": model, "fields": "__all__"})
+def _embedded_serializer(model: type[RemoteModel]) -> type[serializers.Serializer]:
+    """A ``Serializer`` of an embedded model's fields, for an ``EmbeddedField``: it reads
+    the embedded object, and its validated dict is what the field takes on a write.
+    (An embedded model has no pk: no ``ModelSerializer``.)"""
+    declared: dict[str, serializers.Field] = {}
+    for field in model._meta.fields:
+        kwargs = get_field_kwargs(field.name, field)
+        kwargs.pop("model_field", None)
+        if "choices" in kwargs:
+            options = {k: v for k, v in kwargs.items() if k in _CHOICE_OPTIONS}
+            declared[field.name] = serializers.ChoiceField(**options)
+        else:
+            declared[field.name] = serializer_field(field, kwargs)
     return cast(
-        "type[serializers.ModelSerializer]",
-        type(f"{model.__name__}Serializer", (_EmbeddedSerializer,), {"Meta": meta}),
+        "type[serializers.Serializer]",
+        type(f"{model.__name__}Serializer", (serializers.Serializer,), declared),
     )
-
-
-class _EmbeddedSerializer(serializers.ModelSerializer):
-    """Reads an embedded record as a dict of its fields; writes the dict (the
-    ``EmbeddedField`` makes it the embedded model when the outer object is saved)."""
 
 
 class RemoteModelField(serializers.ModelField):

@@ -14,11 +14,11 @@ from asgiref.sync import sync_to_async
 from django.core.exceptions import SynchronousOnlyOperation
 from rest_framework import serializers
 
-import django_api_orm.contrib.rest_framework  # noqa: F401  (the app imports it too)
 from django_api_orm import RemoteModel, fields
+from django_api_orm.contrib.rest_framework import RemoteModelField
 from tests.conftest import Provider
 from tests.integration.remote_models import Author, Book, Genre
-from tests.models.conftest import API, book
+from tests.models.conftest import API, book, page
 from tests.testapp.models import Book as AppBook
 
 SQL = Callable[..., list[tuple[Any, ...]]]
@@ -70,9 +70,46 @@ class TicketSerializer(serializers.ModelSerializer):
         fields = "__all__"
 
 
+class Address(RemoteModel):
+    street = fields.CharField(max_length=20)
+    city = fields.CharField(blank=True, default="")
+
+    class Meta:
+        app_label = "testapp"
+        embedded = True
+
+
+class Shelf(RemoteModel):
+    name = fields.CharField()
+    address = fields.EmbeddedField(Address, null=True)
+    counts = fields.DictField(fields.IntegerField(), default=dict)
+    books = fields.ManyToManyField(AppBook)
+
+    class Meta:
+        app_label = "testapp"
+        endpoint = "shelves/"
+        filter_fields = {"name": ["exact"]}
+        ordering_fields = ["id"]
+
+
+class ShelfSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Shelf
+        fields = "__all__"
+
+
 @pytest.fixture
 def books(provider_service: Provider, provider_db: SQL) -> SQL:
     return provider_db
+
+
+def test_the_app_teaches_model_serializer_the_remote_fields() -> None:
+    """With "rest_framework" installed, the app maps this package's fields; Django's
+    own fields keep DRF's mapping."""
+    mapping = serializers.ModelSerializer.serializer_field_mapping
+    assert mapping[fields.Field] is RemoteModelField
+    with pytest.raises(TypeError, match="takes a field of a RemoteModel"):
+        RemoteModelField(model_field=None)
 
 
 # --- the fields ModelSerializer builds ------------------------------------------------
@@ -135,6 +172,37 @@ def test_one_validation_message_per_error() -> None:
         "email": ["Enter a valid email address."],
         "site": ["Enter a valid URL."],
         "amount": ["Ensure that there are no more than 2 decimal places."],
+    }
+
+
+def test_embedded_records_and_containers() -> None:
+    """An EmbeddedField is a nested serializer of its model's fields (written as the dict
+    the field takes); a DictField's child is a serializer field too."""
+    got = ShelfSerializer().fields
+    assert got["address"].allow_null and not got["address"].required
+    assert got["address"].fields["street"].max_length == 20
+    assert type(got["counts"].child) is serializers.IntegerField
+    shelf = Shelf.from_api(
+        {
+            "id": 1,
+            "name": "n",
+            "address": {"street": "s", "city": "c"},
+            "counts": {"a": 1},
+            "books": [],
+        }
+    )
+    assert ShelfSerializer(shelf).data == {
+        "id": 1,
+        "name": "n",
+        "address": {"street": "s", "city": "c"},
+        "counts": {"a": 1},
+        "books": [],
+    }
+    s = ShelfSerializer(data={"name": "x", "address": {"street": "y" * 21}, "counts": {"a": "b"}})
+    assert not s.is_valid()
+    assert s.errors == {
+        "address": {"street": ["Ensure this field has no more than 20 characters."]},
+        "counts": {"a": ["A valid integer is required."]},
     }
 
 
@@ -294,3 +362,53 @@ def test_update_of_a_partial_object_patches_what_it_holds(api: respx.MockRouter)
     assert s.is_valid(), s.errors
     s.save()
     assert _body(patch) == {"title": "New", "price": "10.00"}
+
+
+def test_many_to_many_reads_the_related_objects(api: respx.MockRouter) -> None:
+    """A many-to-many field lists the related pks from the related objects."""
+    api.get("shelves/1/").respond(200, json={"id": 1, "name": "n", "books": [3, 5]})
+    related = api.get("books/", params={"id__in": "3,5"}).respond(
+        200, json=page([book(3), book(5)])
+    )
+    data = ShelfSerializer(Shelf.objects.get(pk=1)).data
+    assert data["books"] == [3, 5]
+    assert related.call_count == 1
+
+
+def test_a_view_set_with_the_filter_backend(books: SQL) -> None:
+    """A ModelViewSet over a QuerySet, filtered by DjangoFilterBackend with a remote
+    FilterSet: list, retrieve, and a 404 for a pk the provider does not have."""
+    from django_filters.rest_framework import DjangoFilterBackend
+    from rest_framework import viewsets
+    from rest_framework.test import APIRequestFactory
+
+    from django_api_orm.contrib import django_filters as remote_filters
+
+    class BookFilter(remote_filters.FilterSet):
+        class Meta:
+            model = Book
+            fields = {"title": ["icontains"], "in_print": ["exact"], "price": ["lt"]}
+
+    class BookViewSet(viewsets.ModelViewSet):
+        serializer_class = ProviderBookSerializer
+        filter_backends = [DjangoFilterBackend]
+        filterset_class = BookFilter
+
+        def get_queryset(self) -> Any:
+            return Book.objects.order_by("id")
+
+    factory = APIRequestFactory()
+    listing = BookViewSet.as_view({"get": "list"})
+    response = listing(factory.get("/books/", {"title__icontains": "the", "in_print": "false"}))
+    expected = books(
+        "SELECT id FROM provider_book WHERE title LIKE '%the%' AND in_print = 0 ORDER BY id"
+    )
+    assert response.status_code == 200
+    assert [row["id"] for row in response.data] == [r[0] for r in expected]
+    invalid = listing(factory.get("/books/", {"price__lt": "cheap"}))
+    assert invalid.status_code == 400
+
+    detail = BookViewSet.as_view({"get": "retrieve"})
+    pk = expected[0][0]
+    assert detail(factory.get(f"/books/{pk}/"), pk=pk).data["id"] == pk
+    assert detail(factory.get("/books/999999/"), pk=999999).status_code == 404
