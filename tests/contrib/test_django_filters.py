@@ -15,7 +15,7 @@ from asgiref.sync import sync_to_async
 from django.core.exceptions import ImproperlyConfigured
 from django.http import QueryDict
 
-from django_api_orm import NotSupportedError, QuerySet
+from django_api_orm import NotSupportedError, QuerySet, RemoteModel, fields
 from django_api_orm.contrib import django_filters as remote_filters
 from tests.conftest import Provider
 from tests.integration.remote_models import Author, Book
@@ -229,3 +229,35 @@ def test_filtered_list_request(api: respx.MockRouter) -> None:
         "ordering": "-price",
         "page_size": "100",
     }
+
+
+class Shelf(RemoteModel):
+    name = fields.CharField(choices=[("a", "A"), ("b", "B")])
+    books = fields.ManyToManyField(AppBook)
+
+    class Meta:
+        app_label = "testapp"
+        endpoint = "shelves/"
+        filter_fields = {"name": ["exact"], "books": ["exact"]}
+        ordering_fields = ["id"]
+
+
+class ShelfFilter(remote_filters.FilterSet):
+    class Meta:
+        model = Shelf
+        fields = ["name", "books"]
+
+
+def test_many_to_many_and_choices(api: respx.MockRouter) -> None:
+    """A many-to-many field is a ModelMultipleChoiceFilter on the related QuerySet (the
+    form checks the pks with one request), sending the pk; choices make a ChoiceFilter."""
+    assert isinstance(ShelfFilter.base_filters["name"], django_filters.ChoiceFilter)
+    assert not ShelfFilter.base_filters["books"].distinct  # a REST list has no DISTINCT
+    checked = api.get("books/", params={"id__in": "3"}).respond(200, json=page([book(3)]))
+    listed = api.get("shelves/", params={"books": "3", "name": "a"}).respond(
+        200, json=page([{"id": 1, "name": "a", "books": [3]}])
+    )
+    f = ShelfFilter({"books": ["3"], "name": "a"})
+    assert [s.pk for s in f.qs] == [1]
+    assert (checked.call_count, listed.call_count) == (1, 1)
+    assert not ShelfFilter({"name": "c"}).is_valid()

@@ -412,3 +412,15 @@ def test_a_view_set_with_the_filter_backend(books: SQL) -> None:
     pk = expected[0][0]
     assert detail(factory.get(f"/books/{pk}/"), pk=pk).data["id"] == pk
     assert detail(factory.get("/books/999999/"), pk=999999).status_code == 404
+
+    class RemoteFilterBackend(DjangoFilterBackend):
+        filterset_base = remote_filters.FilterSet
+
+    class FieldsViewSet(BookViewSet):
+        filter_backends = [RemoteFilterBackend]
+        filterset_class = None
+        filterset_fields = ["in_print"]
+
+    listed = FieldsViewSet.as_view({"get": "list"})(factory.get("/books/", {"in_print": "false"}))
+    expected = books("SELECT id FROM provider_book WHERE in_print = 0 ORDER BY id")
+    assert [row["id"] for row in listed.data] == [r[0] for r in expected]
