@@ -261,3 +261,37 @@ def test_many_to_many_and_choices(api: respx.MockRouter) -> None:
     assert [s.pk for s in f.qs] == [1]
     assert (checked.call_count, listed.call_count) == (1, 1)
     assert not ShelfFilter({"name": "c"}).is_valid()
+
+
+class LookupFilter(remote_filters.FilterSet):
+    class Meta:
+        model = Book
+        fields = {
+            "id": ["in"],
+            "price": ["range"],
+            "published": ["year", "isnull"],
+        }
+
+
+def test_in_range_date_part_and_isnull_lookups(books: SQL) -> None:
+    """__in and __range are django-filter's comma-separated filters, __year a number,
+    __isnull a boolean: each reaches the provider as the lookup."""
+    assert type(LookupFilter.base_filters["id__in"]).__name__ == "NumberInFilter"
+    assert type(LookupFilter.base_filters["price__range"]).__name__ == "NumberRangeFilter"
+    f = LookupFilter({"id__in": "1,2,3,4,5,6", "price__range": "10,40"})
+    expected = books(
+        "SELECT id FROM provider_book WHERE id IN (1, 2, 3, 4, 5, 6) "
+        "AND CAST(price AS REAL) BETWEEN 10 AND 40 ORDER BY id"
+    )
+    assert sorted(pks(f)) == [r[0] for r in expected]
+
+    year = books("SELECT strftime('%Y', published) FROM provider_book WHERE published IS NOT NULL")
+    f = LookupFilter({"published__year": year[0][0]})
+    expected = books(
+        "SELECT id FROM provider_book WHERE strftime('%Y', published) = ?", (year[0][0],)
+    )
+    assert sorted(pks(f)) == sorted(r[0] for r in expected)
+
+    f = LookupFilter({"published__isnull": "true"})
+    expected = books("SELECT id FROM provider_book WHERE published IS NULL")
+    assert sorted(pks(f)) == sorted(r[0] for r in expected)
