@@ -233,7 +233,7 @@ def test_filtered_list_request(api: respx.MockRouter) -> None:
 
 class Shelf(RemoteModel):
     name = fields.CharField(choices=[("a", "A"), ("b", "B")])
-    books = fields.ManyToManyField(AppBook)
+    books = fields.ManyToManyField(AppBook, related_name="filter_shelves")
 
     class Meta:
         app_label = "testapp"

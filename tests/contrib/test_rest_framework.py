@@ -83,7 +83,7 @@ class Shelf(RemoteModel):
     name = fields.CharField()
     address = fields.EmbeddedField(Address, null=True)
     counts = fields.DictField(fields.IntegerField(), default=dict)
-    books = fields.ManyToManyField(AppBook)
+    books = fields.ManyToManyField(AppBook, related_name="drf_shelves")
 
     class Meta:
         app_label = "testapp"
