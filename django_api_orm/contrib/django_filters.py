@@ -149,17 +149,24 @@ class FilterSet(DjangoFilterSet):
 
     @classmethod
     def get_fields(cls) -> OrderedDict[str, Any]:
+        """``Meta.fields`` without ``Meta.exclude`` (django-filter's), ``"__all__"`` read
+        from this package's fields."""
         fields = cls._meta.fields
         exclude = cls._meta.exclude
-        if fields == ALL_FIELDS or (fields is None and exclude is not None):
-            # django-filter would read Django's opts.fields + opts.many_to_many.
-            original = cls._meta.fields
-            cls._meta.fields = _all_field_names(cls._meta.model)
-            try:
-                return super().get_fields()  # type: ignore[no-any-return]
-            finally:
-                cls._meta.fields = original
-        return super().get_fields()  # type: ignore[no-any-return]
+        if fields is None and exclude is None:
+            raise ImproperlyConfigured(
+                f"{cls.__name__}: setting 'Meta.model' needs 'Meta.fields' or 'Meta.exclude' "
+                "(django-filter's rule)."
+            )
+        exclude = exclude or []
+        if fields is None or fields == ALL_FIELDS:
+            fields = _all_field_names(cls._meta.model)
+        if isinstance(fields, dict):
+            pairs = [(f, lookups) for f, lookups in fields.items() if f not in exclude]
+        else:
+            lookup = df_settings.DEFAULT_LOOKUP_EXPR
+            pairs = [(f, [lookup]) for f in fields if f not in exclude]
+        return OrderedDict(pairs)
 
     @classmethod
     def get_filters(cls) -> OrderedDict[str, Any]:
