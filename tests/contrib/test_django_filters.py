@@ -12,6 +12,7 @@ import httpx
 import pytest
 import respx
 from asgiref.sync import sync_to_async
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.http import QueryDict
 
@@ -295,3 +296,30 @@ def test_in_range_date_part_and_isnull_lookups(books: SQL) -> None:
     f = LookupFilter({"published__isnull": "true"})
     expected = books("SELECT id FROM provider_book WHERE published IS NULL")
     assert sorted(pks(f)) == sorted(r[0] for r in expected)
+
+
+def test_configuration_errors_name_what_to_do() -> None:
+    with pytest.raises(ImproperlyConfigured, match=r"needs 'Meta\.fields' or 'Meta\.exclude'"):
+
+        class NoFields(remote_filters.FilterSet):
+            class Meta:
+                model = Book
+
+    with pytest.raises(ImproperlyConfigured, match="not a RemoteModel"):
+
+        class DjangoModel(remote_filters.FilterSet):
+            class Meta:
+                model = ContentType
+                fields = ["model"]
+
+    class Unbound(remote_filters.FilterSet):
+        title = django_filters.CharFilter()
+
+    with pytest.raises(ImproperlyConfigured, match=r"needs a queryset= or a Meta\.model"):
+        Unbound({})
+    with pytest.raises(TypeError, match="non-model field names: nope"):
+
+        class Unknown(remote_filters.FilterSet):
+            class Meta:
+                model = Book
+                fields = ["nope"]
