@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 import respx
 from asgiref.sync import sync_to_async
@@ -424,3 +425,39 @@ def test_a_view_set_with_the_filter_backend(books: SQL) -> None:
     listed = FieldsViewSet.as_view({"get": "list"})(factory.get("/books/", {"in_print": "false"}))
     expected = books("SELECT id FROM provider_book WHERE in_print = 0 ORDER BY id")
     assert [row["id"] for row in listed.data] == [r[0] for r in expected]
+
+
+def test_save_sends_many_to_many_with_the_related_manager(api: respx.MockRouter) -> None:
+    """DRF's create() POSTs the object, then set()s the many-to-many: the manager PATCHes
+    the new list. update() saves (PUT), then set()s the same way."""
+
+    def shelf(**values: Any) -> dict[str, Any]:
+        return {"id": 9, "name": "n", "address": None, "counts": {}, "books": [], **values}
+
+    for pk in (3, 5, 7):
+        api.get(f"books/{pk}/").respond(200, json=book(pk))
+    api.post("shelves/").respond(201, json=shelf())
+    api.put("shelves/9/").respond(200, json=shelf(name="m", books=[3, 5]))
+    api.patch("shelves/9/").mock(
+        side_effect=lambda request: httpx.Response(
+            200, json=shelf(name="m", **json.loads(request.content))
+        )
+    )
+    s = ShelfSerializer(data={"name": "n", "books": [3, 5]})
+    assert s.is_valid(), s.errors
+    created = s.save()
+    s = ShelfSerializer(created, data={"name": "m", "books": [7]}, partial=True)
+    assert s.is_valid(), s.errors
+    s.save()
+    writes = [
+        (c.request.method, c.request.url.path, json.loads(c.request.content))
+        for c in api.calls
+        if c.request.method != "GET"
+    ]
+    assert writes == [
+        ("POST", "/api/shelves/", {"name": "n", "address": None, "counts": {}, "books": []}),
+        ("PATCH", "/api/shelves/9/", {"books": [3, 5]}),
+        ("PUT", "/api/shelves/9/", {"name": "m", "address": None, "counts": {}, "books": [3, 5]}),
+        ("PATCH", "/api/shelves/9/", {"books": [7]}),
+    ]
+    assert created.books_ids == [7]
