@@ -461,3 +461,30 @@ def test_save_sends_many_to_many_with_the_related_manager(api: respx.MockRouter)
         ("PATCH", "/api/shelves/9/", {"books": [7]}),
     ]
     assert created.books_ids == [7]
+
+
+def test_reverse_relations_and_depth(books: SQL) -> None:
+    """A reverse foreign key named in Meta.fields lists the related pks (a request);
+    Meta.depth nests the related object, loaded as Django would."""
+
+    class AuthorWithBooks(serializers.ModelSerializer):
+        class Meta:
+            model = Author
+            fields = ["id", "name", "books"]
+
+    class DeepBook(serializers.ModelSerializer):
+        class Meta:
+            model = Book
+            fields = ["id", "title", "author"]
+            depth = 1
+
+    author_id, name = books("SELECT id, name FROM provider_author ORDER BY id LIMIT 1")[0]
+    data = AuthorWithBooks(Author.objects.get(pk=author_id)).data
+    expected = books("SELECT id FROM provider_book WHERE author_id = ?", (author_id,))
+    assert data["name"] == name
+    assert sorted(data["books"]) == sorted(r[0] for r in expected)
+
+    book_id, book_author = books("SELECT id, author_id FROM provider_book ORDER BY id LIMIT 1")[0]
+    nested = DeepBook(Book.objects.select_related("author").get(pk=book_id)).data["author"]
+    author_row = books("SELECT id, name FROM provider_author WHERE id = ?", (book_author,))
+    assert (nested["id"], nested["name"]) == author_row[0]
