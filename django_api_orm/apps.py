@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from django.apps import AppConfig, apps
 from django.core import checks as django_checks
 from django.core.signals import setting_changed
@@ -33,4 +35,4 @@ class DjangoApiOrmConfig(AppConfig):
             import django_api_orm.admin  # noqa: F401
         if apps.is_installed("rest_framework"):
             # ModelSerializer learns this library's fields (its serializer_field_mapping).
-            import django_api_orm.contrib.rest_framework  # noqa: F401
+            import_module("django_api_orm.contrib.rest_framework")
