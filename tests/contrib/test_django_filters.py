@@ -188,6 +188,16 @@ def test_django_filter_own_filterset_is_refused_clearly() -> None:
         BookFilter({}, queryset=[])  # type: ignore[arg-type]
 
 
+def test_django_filters_own_filterset_with_a_remote_model_names_ours() -> None:
+    """django-filter's FilterSet builds SQL lookups: its Meta.model refuses, naming ours."""
+    with pytest.raises(TypeError, match=r"Book\.title .*subclass django_api_orm\.contrib"):
+
+        class Plain(django_filters.FilterSet):
+            class Meta:
+                model = AppBook
+                fields = ["title"]
+
+
 async def test_in_async_code(books: SQL) -> None:
     """A FilterSet on plain fields needs no request to validate: iterate .qs with async for."""
     f = BookFilter({"in_print": "false"}, queryset=Book.objects.order_by("id"))

@@ -331,6 +331,19 @@ class Field(Generic[T]):
         value = self.to_wire(self.value_from_object(obj))
         return "" if value is None else str(value)
 
+    def get_lookup(self, lookup_name: str) -> Any:
+        """Refuse: a remote field has no SQL lookups. The one library that asks, django-
+        filter's own ``FilterSet``, gets the error naming the ``FilterSet`` that works."""
+        model = getattr(self, "model", None)
+        owner = f"{model.__name__}.{self.name}" if model is not None else type(self).__name__
+        raise TypeError(
+            f"{owner} is a field of a remote model, which has no SQL lookup "
+            f"{lookup_name!r}: filters are sent to its provider. For a django-filter "
+            "FilterSet of a remote model, subclass "
+            "django_api_orm.contrib.django_filters.FilterSet instead of "
+            "django_filters.FilterSet."
+        )
+
     def save_form_data(self, instance: RemoteModel, data: Any) -> None:
         """Set the value a form cleaned on ``instance`` (Django's ``construct_instance``)."""
         setattr(instance, self.name, data)
