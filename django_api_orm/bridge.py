@@ -124,11 +124,15 @@ class SyncCaller:
         def work() -> None:
             try:
                 result = function()
-            except BaseException as exc:
+            except Exception as exc:
                 loop.call_soon_threadsafe(settle, future.set_exception, exc)
-                if not isinstance(exc, Exception):
-                    raise  # KeyboardInterrupt: the caller stops waiting, as in run_sync()
                 return
+            except BaseException:
+                # KeyboardInterrupt, SystemExit: the caller stops waiting (run_sync()
+                # cancels the call). The coroutine is cancelled, never handed the
+                # exception: a task raising it would stop the shared background loop.
+                loop.call_soon_threadsafe(future.cancel)
+                raise
             loop.call_soon_threadsafe(settle, future.set_result, result)
 
         self._inbox.put(work)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import queue
 import subprocess
 import sys
 import textwrap
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import SynchronousOnlyOperation
 
-from django_api_orm.bridge import sync_caller
+from django_api_orm.bridge import SyncCaller, sync_caller
 from django_api_orm.services import run_sync, services
 from tests.services.conftest import CountingServer
 
@@ -240,3 +241,35 @@ def test_interrupting_the_caller_cancels_the_coroutine() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "interrupted True"
     assert result.stderr == ""
+
+
+def test_a_base_exception_in_the_caller_cancels_the_coroutine() -> None:
+    """Cancels the coroutine when a function it handed to the caller's thread raises
+    SystemExit (or KeyboardInterrupt) there: the task never raises it, which would
+    stop the event loop (the bridge's, shared by every sync call)."""
+    seen: list[str] = []
+
+    def leave() -> None:
+        raise SystemExit(3)
+
+    async def main() -> None:
+        inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        task = asyncio.create_task(SyncCaller(inbox).run(leave))
+        await asyncio.sleep(0)
+        work = inbox.get_nowait()
+
+        def caller() -> None:
+            try:
+                work()
+            except SystemExit:
+                seen.append("raised in the caller")
+
+        thread = threading.Thread(target=caller)
+        thread.start()
+        await asyncio.to_thread(thread.join)
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        seen.append("cancelled")
+
+    asyncio.run(main())
+    assert seen == ["raised in the caller", "cancelled"]
