@@ -189,6 +189,18 @@ def _reverse_manager_class(superclass: Any, rel: ReverseManyDescriptor) -> type:
             result: tuple[Any, bool] = await super().get_queryset().aupdate_or_create(**kwargs)
             return result
 
+        def _check_addable(self, objs: Iterable[Any], bulk: bool) -> None:
+            """Raise as ``add()`` does for ``objs``: another model, or unsaved with ``bulk``."""
+            for obj in objs:
+                self._check_type(obj)
+            if bulk:
+                for obj in objs:
+                    if obj._state.adding or obj.pk is None:
+                        raise ValueError(
+                            f"{obj!r} instance isn't saved. Use bulk=False or save the object "
+                            "first."
+                        )
+
         async def aadd(self, *objs: Any, bulk: bool = True) -> None:
             """Make this instance the foreign key of ``objs``.
 
@@ -200,15 +212,8 @@ def _reverse_manager_class(superclass: Any, rel: ReverseManyDescriptor) -> type:
 
             self._check_fk_val()
             self._remove_prefetched_objects()
-            for obj in objs:
-                self._check_type(obj)
+            self._check_addable(objs, bulk)
             if bulk:
-                for obj in objs:
-                    if obj._state.adding or obj.pk is None:
-                        raise ValueError(
-                            f"{obj!r} instance isn't saved. Use bulk=False or save the object "
-                            "first."
-                        )
                 calls = [
                     functools.partial(writes.patch_fields, o, {field.name: self.instance})
                     for o in objs
@@ -271,7 +276,11 @@ def _reverse_manager_class(superclass: Any, rel: ReverseManyDescriptor) -> type:
             if not field.null:
                 await self.aadd(*wanted, bulk=bulk)
                 return
+            # Checked before any write: a refused object must not leave the others removed.
+            for obj in wanted:
+                self._check_type(obj)
             if clear:
+                self._check_addable(wanted, bulk)
                 await self.aclear(bulk=bulk)
                 await self.aadd(*wanted, bulk=bulk)
                 return
@@ -281,6 +290,7 @@ def _reverse_manager_class(superclass: Any, rel: ReverseManyDescriptor) -> type:
                 if obj.pk is not None and old.pop(obj.pk, None) is not None:
                     continue
                 new.append(obj)
+            self._check_addable(new, bulk)
             await self.aremove(*old.values(), bulk=bulk)
             await self.aadd(*new, bulk=bulk)
 

@@ -178,6 +178,21 @@ async def test_aset_clear_clears_first(api: respx.MockRouter) -> None:
     assert bodies(api) == [{"author": None}, {"author": 7}]
 
 
+@pytest.mark.parametrize("clear", [False, True])
+async def test_aset_refuses_before_removing_anything(api: respx.MockRouter, clear: bool) -> None:
+    """An object add() would refuse (another model; unsaved with bulk=True) raises before
+    any PATCH: the related books are not left removed (Django's set() is atomic)."""
+    api.get("books/").respond(json=page([book(1, author=7), book(2, author=7)]))
+    api.patch(url__regex=r".*/books/\d+/$").mock(side_effect=echo({}))
+    author = Author.from_api(ann)
+    chapter = Chapter.from_api({"id": 4, "title": "C", "author": 1})
+    with pytest.raises(TypeError, match="'Book' instance expected"):
+        await author.books.aset([Book.from_api(book(1, author=7)), chapter], clear=clear)
+    with pytest.raises(ValueError, match="isn't saved"):
+        await author.books.aset([Book(title="New", price=1)], clear=clear)
+    assert not [p for p in paths(api) if not p.startswith("GET")]
+
+
 def test_remove_and_clear_need_a_nullable_foreign_key() -> None:
     """As Django: a non-null foreign key's manager has no remove(), clear() nor twins."""
     manager = Author.from_api(ann).chapters
