@@ -585,16 +585,23 @@ def _reverse_many_manager_class(superclass: Any, rel: ReverseManyToManyDescripto
 
         async def aclear(self) -> None:
             """Remove this instance from every list holding it (listed now, every page)."""
+            await self._aclear()
+
+        async def _aclear(self) -> list[Any]:
+            """``aclear()``; return the objects listed, holding the server's answers."""
             pk = self.instance.pk
             objs = [o async for o in self._fresh().aiterator()]
             await self._apatch(objs, lambda c: [p for p in c if p != pk])
+            return objs
 
         async def aset(self, objs: Iterable[Any], *, clear: bool = False) -> None:
             """Make ``objs`` the objects listing this instance: the others are removed."""
             wanted = await self._objects(objs)
             if clear:
-                await self.aclear()
-                await self.aadd(*wanted)
+                # An object given that was just cleared is added back from the copy the
+                # clear PATCHed: the given one's list still holds this instance.
+                cleared = {o.pk: o for o in await self._aclear()}
+                await self.aadd(*(cleared.get(o.pk, o) for o in wanted))
                 return
             keep = {o.pk for o in wanted}
             old = [o async for o in self._fresh().aiterator() if o.pk not in keep]

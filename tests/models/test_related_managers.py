@@ -513,6 +513,27 @@ async def test_reverse_many_add_by_pk_fetches_the_objects(api: respx.MockRouter)
         await topic.articles.aadd(2)
 
 
+async def test_reverse_many_aset_clear_adds_back_what_it_cleared(api: respx.MockRouter) -> None:
+    """With clear=True an article given that held the topic is cleared, then added back
+    (its list as the server answered the clear, not the given copy's): it still holds it."""
+    lists = {1: [3], 2: [3, 4]}
+    api.get("articles/").mock(
+        side_effect=lambda r: httpx.Response(
+            200, json=page([article(pk, t) for pk, t in lists.items() if 3 in t])
+        )
+    )
+
+    def patch(request: httpx.Request) -> httpx.Response:
+        pk = int(request.url.path.split("/")[-2])
+        lists[pk] = json.loads(request.content)["topics"]
+        return httpx.Response(200, json=article(pk, lists[pk]))
+
+    api.patch(url__regex=r".*/articles/\d+/$").mock(side_effect=patch)
+    topic = Topic.from_api({"id": 3, "name": "c"})
+    await topic.articles.aset([Article.from_api(article(2, [3, 4]))], clear=True)
+    assert lists == {1: [], 2: [4, 3]}
+
+
 async def test_reverse_many_aset(api: respx.MockRouter) -> None:
     """Removes the topic from the articles not given, adds it to the new ones."""
     api.get("articles/").respond(json=page([article(1, [3]), article(2, [3, 4])]))
