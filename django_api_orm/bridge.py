@@ -113,7 +113,13 @@ class SyncCaller:
         self.active = True
 
     async def run(self, function: Callable[[], T]) -> T:
-        """Run ``function()`` in the caller's thread; return (or raise) what it did."""
+        """Run ``function()`` in the caller's thread; return (or raise) what it did.
+
+        Raise ``RuntimeError`` once the ``run_sync()`` call has returned (a task its
+        coroutine left running): no thread waits there any more.
+        """
+        if not self.active:
+            raise RuntimeError("The sync caller has returned: nothing runs in its thread.")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
 
@@ -191,7 +197,7 @@ def run_sync(factory: Callable[[], Awaitable[T]], *, hint: str) -> T:
     def start() -> None:
         task = loop.create_task(_call(factory), context=context)
         tasks.append(task)
-        task.add_done_callback(_finish(inbox))
+        task.add_done_callback(_finish(caller, inbox))
 
     loop.call_soon_threadsafe(start)
     try:
@@ -206,5 +212,12 @@ def run_sync(factory: Callable[[], Awaitable[T]], *, hint: str) -> T:
     return tasks[0].result()
 
 
-def _finish(inbox: queue.SimpleQueue[Callable[[], None] | None]) -> Callable[[Any], None]:
-    return lambda _: inbox.put(None)
+def _finish(
+    caller: SyncCaller, inbox: queue.SimpleQueue[Callable[[], None] | None]
+) -> Callable[[Any], None]:
+    def finish(_: Any) -> None:
+        # On the loop, as SyncCaller.run() is: what it put before this runs before None.
+        caller.active = False
+        inbox.put(None)
+
+    return finish

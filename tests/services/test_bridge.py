@@ -273,3 +273,28 @@ def test_a_base_exception_in_the_caller_cancels_the_coroutine() -> None:
 
     asyncio.run(main())
     assert seen == ["raised in the caller", "cancelled"]
+
+
+def test_a_caller_that_has_returned_refuses_to_run() -> None:
+    """Raises RuntimeError from SyncCaller.run() once its run_sync() call has returned
+    (in a task the coroutine left running): no thread waits there any more, and the
+    task would wait for ever."""
+
+    async def leave_a_task() -> asyncio.Task[Any]:
+        caller = sync_caller()
+        assert caller is not None
+
+        async def later() -> Any:
+            await asyncio.sleep(0.05)
+            return await caller.run(lambda: "ran")
+
+        return asyncio.ensure_future(later())
+
+    task = run_sync(leave_a_task, hint=HINT)
+
+    async def wait() -> Any:
+        return await task
+
+    outcome = asyncio.run_coroutine_threadsafe(wait(), task.get_loop())
+    with pytest.raises(RuntimeError, match="has returned"):
+        outcome.result(timeout=5)
