@@ -241,7 +241,17 @@ def _reverse_manager_class(superclass: Any, rel: ReverseManyDescriptor) -> type:
                     self._check_type(obj)
                     if getattr(obj, field.attname) != self.instance.pk:
                         raise field.to.DoesNotExist(f"{obj!r} is not related to {self.instance!r}.")
-                await self._aclear_objs(objs, bulk)
+                # As Django updates only the rows the database still relates to this
+                # instance: an object moved to another parent since it was loaded keeps it.
+                from django_api_orm.models.relations import fetch_by_pk
+
+                fresh = await fetch_by_pk(field.model, list(dict.fromkeys(o.pk for o in objs)))
+                related = [
+                    o
+                    for o in objs
+                    if o.pk in fresh and getattr(fresh[o.pk], field.attname) == self.instance.pk
+                ]
+                await self._aclear_objs(related, bulk)
 
             async def aclear(self, *, bulk: bool = True) -> None:
                 """Set the foreign key of every related object to null: the objects related
@@ -291,7 +301,7 @@ def _reverse_manager_class(superclass: Any, rel: ReverseManyDescriptor) -> type:
                     continue
                 new.append(obj)
             self._check_addable(new, bulk)
-            await self.aremove(*old.values(), bulk=bulk)
+            await self._aclear_objs(list(old.values()), bulk)  # listed just now: related
             await self.aadd(*new, bulk=bulk)
 
         set = sync_twin(aset, receiver="manager")

@@ -122,6 +122,7 @@ async def test_aadd_refuses_another_model(api: respx.MockRouter) -> None:
 
 async def test_aremove_patches_null_and_checks_membership(api: respx.MockRouter) -> None:
     """Sends PATCH {"author": null}; a book of another author raises DoesNotExist first."""
+    api.get("books/").respond(json=page([book(1, author=7)]))
     api.patch("books/1/").mock(side_effect=echo({}))
     author = Author.from_api(ann)
     mine, other = Book.from_api(book(1, author=7)), Book.from_api(book(2, author=8))
@@ -129,9 +130,23 @@ async def test_aremove_patches_null_and_checks_membership(api: respx.MockRouter)
         await author.books.aremove(mine, other)
     assert not api.calls
     await author.books.aremove(mine)
-    assert paths(api) == ["PATCH /api/books/1/"]
+    assert paths(api) == ["GET /api/books/?id__in=1&page_size=100", "PATCH /api/books/1/"]
     assert bodies(api) == [{"author": None}]
     assert mine.author_id is None
+
+
+async def test_aremove_leaves_an_object_moved_to_another_parent_meanwhile(
+    api: respx.MockRouter,
+) -> None:
+    """Reads the objects' parent at the provider first, as Django updates only the rows
+    still related: a book moved to another author since it was loaded keeps that author."""
+    api.get("books/").respond(json=page([book(1, author=7), book(2, author=8)]))
+    api.patch(url__regex=r".*/books/\d+/$").mock(side_effect=echo({}))
+    author = Author.from_api(ann)
+    stale = Book.from_api(book(2, author=7))  # moved to author 8 at the provider since
+    await author.books.aremove(Book.from_api(book(1, author=7)), stale)
+    assert paths(api) == ["GET /api/books/?id__in=1,2&page_size=100", "PATCH /api/books/1/"]
+    assert bodies(api) == [{"author": None}]
 
 
 async def test_aclear_lists_every_page_then_patches(api: respx.MockRouter) -> None:
@@ -239,8 +254,9 @@ def test_sync_twins(api: respx.MockRouter) -> None:
     author = Author.from_api(ann)
     one = Book.from_api(book(1, author=3))
     author.books.add(one)
+    listed = api.get("books/").respond(json=page([book(1, author=7)]))
     author.books.remove(one)
-    api.get("books/").respond(json=page([]))
+    listed.respond(json=page([]))
     author.books.clear()
     author.books.set([])
     assert [p for p in paths(api) if p.startswith("PATCH")] == ["PATCH /api/books/1/"] * 2
