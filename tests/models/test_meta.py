@@ -13,7 +13,7 @@ import respx
 from django import forms
 from django.core import serializers
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, SynchronousOnlyOperation
-from django.forms.models import fields_for_model, model_to_dict
+from django.forms.models import fields_for_model, model_to_dict, modelform_factory
 
 from django_api_orm import BadRequestError, RemoteModel, fields
 from django_api_orm import forms as remote_forms
@@ -514,6 +514,35 @@ def test_an_embedded_record_is_edited_as_json() -> None:
     field.save_form_data(venue, {"city": "Rome"})
     assert isinstance(venue.place, Place)
     assert venue.place.city == "Rome"
+
+
+
+def test_a_list_of_dates_is_edited_as_json_text() -> None:
+    """A container of dates or decimals shows in a ModelForm as its JSON (the provider's
+    text), and what the form cleans is read back by the child field."""
+
+    class Trip(RemoteModel):
+        days = fields.ListField(fields.DateField(), blank=True)
+        prices = fields.DictField(fields.DecimalField(max_digits=6, decimal_places=2))
+
+        class Meta:
+            endpoint = "trips/"
+            filter_fields: dict[str, list[str]] = {}
+            ordering_fields: list[str] = []
+
+    trip = Trip.from_api({"id": 1, "days": ["2024-01-02"], "prices": {"a": "1.50"}})
+    form_class = modelform_factory(Trip, fields="__all__")
+    html = str(form_class(instance=trip))
+    assert "[&quot;2024-01-02&quot;]" in html
+    assert "{&quot;a&quot;: &quot;1.50&quot;}" in html
+    data = {"days": '["2024-01-02"]', "prices": '{"a": "1.50"}'}
+    unchanged = form_class(data=data, instance=trip)
+    assert unchanged.is_valid(), unchanged.errors
+    assert not unchanged.has_changed()
+    form = form_class(data={**data, "days": '["2024-01-03"]'}, instance=trip)
+    assert form.is_valid(), form.errors
+    assert form.changed_data == ["days"]
+    assert form.save(commit=False).days == [datetime.date(2024, 1, 3)]
 
 
 # --- instances -----------------------------------------------------------------

@@ -55,9 +55,14 @@ class _ContainerField(Field[T]):
     def _items(self, value: Any) -> Iterable[tuple[str, Any]]:
         raise NotImplementedError
 
+    def value_from_object(self, obj: RemoteModel) -> Any:
+        """The value as JSON (dates and decimals as the provider's text): what a form's
+        ``JSONField`` edits; setting what it cleans reads it back through ``child``."""
+        return self.to_wire(getattr(obj, self.attname))
+
     def value_to_string(self, obj: RemoteModel) -> Any:
         # The JSON value itself (as Django's JSONField): serializers nest it.
-        return self.to_wire(self.value_from_object(obj))
+        return self.value_from_object(obj)
 
     def _check_items(self, value: Any, check: Callable[[Any], None]) -> None:
         errors: list[ValidationError] = []
