@@ -516,7 +516,6 @@ def test_an_embedded_record_is_edited_as_json() -> None:
     assert venue.place.city == "Rome"
 
 
-
 def test_a_list_of_dates_is_edited_as_json_text() -> None:
     """A container of dates or decimals shows in a ModelForm as its JSON (the provider's
     text), and what the form cleans is read back by the child field."""
