@@ -24,6 +24,7 @@ naming the option, never a page that silently shows wrong rows.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -394,8 +395,10 @@ class RemoteChangeList(ChangeList):
         self.paginator = paginator
 
 
+@functools.cache
 def _boolean_column(field: Field) -> Callable[[Any], Any]:
-    """A ``list_display`` callable showing ``field`` as the admin's boolean icon."""
+    """A ``list_display`` callable showing ``field`` as the admin's boolean icon (one per
+    field: the changelist finds the sortable columns by identity)."""
     name = field.name
 
     def column(obj: Any) -> Any:

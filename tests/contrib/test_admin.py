@@ -23,9 +23,9 @@ from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission, User
 from django.contrib.contenttypes.models import ContentType
-from django.test import Client, override_settings
+from django.test import Client, RequestFactory, override_settings
 
-from django_api_orm import services
+from django_api_orm import RemoteModel, fields, services
 from django_api_orm.admin import RemoteModelAdmin, check_remote_models_registered_with_remote_admin
 from django_api_orm.bridge import run_sync
 from example_project.storefront.admin import AuthorAdmin, BookAdmin
@@ -480,3 +480,28 @@ def test_a_refused_delete_is_a_message(
         assert not LogEntry.objects.filter(object_id=str(book.pk)).exists()
     finally:
         book.delete()
+
+
+class Lamp(RemoteModel):
+    name = fields.CharField()
+    lit = fields.BooleanField()
+
+    class Meta:
+        app_label = "testapp"
+        endpoint = "lamps/"
+        filter_fields = {"id": ["in"]}
+        ordering_fields = ["id", "name", "lit"]
+
+
+def test_a_boolean_column_the_provider_orders_by_is_sortable() -> None:
+    """The yes/no column of a boolean field of Meta.ordering_fields is among the sortable
+    columns: the changelist compares the columns of both lists by identity."""
+
+    class LampAdmin(RemoteModelAdmin):
+        list_display = ["name", "lit"]
+
+    model_admin = LampAdmin(Lamp, admin.AdminSite(name="lamps"))
+    request = RequestFactory().get("/")
+    columns = model_admin.get_list_display(request)
+    assert getattr(columns[1], "boolean", False)
+    assert model_admin.get_sortable_by(request) == columns
