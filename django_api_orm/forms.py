@@ -146,7 +146,9 @@ class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[
 
 async def _fetch(queryset: Any, key: str, name: str, values: list[Any]) -> dict[Any, Any]:
     """Return ``{value: object}`` of the objects of ``queryset`` whose ``key`` is in
-    ``values``: ``__in`` requests if the model declares that filter, else detail GETs."""
+    ``values``: ``__in`` requests if the model declares that filter, else detail GETs.
+    An empty value (``""`` for a text pk) names no object: it is not found."""
+    values = [value for value in values if value not in (None, "")]
     if not values:
         return {}
     allowed = queryset.model._meta.filter_fields

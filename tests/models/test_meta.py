@@ -690,6 +690,26 @@ def test_a_pk_the_field_cannot_read_is_refused_before_any_request(
     assert not api.calls
 
 
+
+def test_an_empty_text_pk_is_no_valid_choice(api: respx.MockRouter) -> None:
+    """An empty value among the chosen text pks is the "Select a valid choice" error, with
+    no request: the detail URL of "" would be the collection's."""
+
+    class Bin(RemoteModel):
+        code = fields.CharField(primary_key=True)
+
+        class Meta:
+            endpoint = "bins/"
+            filter_fields: dict[str, list[str]] = {}
+            ordering_fields: list[str] = []
+
+    field = remote_forms.ModelMultipleChoiceField(queryset=Bin.objects.all())
+    with pytest.raises(forms.ValidationError) as info:
+        field.clean([""])
+    assert info.value.code == "invalid_choice"
+    assert not api.calls
+
+
 async def test_model_choices_in_a_running_loop_name_the_recipe() -> None:
     field = remote_forms.ModelChoiceField(queryset=Label.objects.all())
     many = remote_forms.ModelMultipleChoiceField(queryset=Label.objects.all())
