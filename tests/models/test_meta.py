@@ -690,7 +690,6 @@ def test_a_pk_the_field_cannot_read_is_refused_before_any_request(
     assert not api.calls
 
 
-
 def test_an_empty_text_pk_is_no_valid_choice(api: respx.MockRouter) -> None:
     """An empty value among the chosen text pks is the "Select a valid choice" error, with
     no request: the detail URL of "" would be the collection's."""
