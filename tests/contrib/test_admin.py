@@ -505,3 +505,23 @@ def test_a_boolean_column_the_provider_orders_by_is_sortable() -> None:
     columns = model_admin.get_list_display(request)
     assert getattr(columns[1], "boolean", False)
     assert model_admin.get_sortable_by(request) == columns
+
+
+class Rack(RemoteModel):
+    name = fields.CharField()
+    lamps = fields.ManyToManyField(Lamp, related_name="racks")
+
+    class Meta:
+        app_label = "testapp"
+        endpoint = "racks/"
+        filter_fields = {"id": ["in"]}
+        ordering_fields = ["id"]
+
+
+def test_to_field_on_a_model_with_a_many_to_many_field() -> None:
+    """``?_to_field=`` names the pk, or it is refused (a 400), on a model with a
+    many-to-many field too (Django asks the field's m2m_target_field_name())."""
+    model_admin = RemoteModelAdmin(Rack, admin.AdminSite(name="racks"))
+    request = RequestFactory().get("/")
+    assert model_admin.to_field_allowed(request, "id")
+    assert not model_admin.to_field_allowed(request, "name")

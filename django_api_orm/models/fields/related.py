@@ -443,6 +443,11 @@ class ManyToManyField(RelatedField[T]):
         }
         return (form_class or ModelMultipleChoiceField)(**defaults)
 
+    def m2m_target_field_name(self) -> str:
+        """The related model's field the relation holds (its pk), as Django's: the admin's
+        ``to_field_allowed()`` asks it."""
+        return str(self.target_field.name)
+
     def value_from_object(self, obj: RemoteModel) -> Any:
         """The list of related pks (no request; a form's choices take pks)."""
         return list(getattr(obj, self.attname) or ())
