@@ -174,12 +174,15 @@ def add_provider_errors(form: forms.BaseForm, error: ValidationError) -> None:
     if not hasattr(error, "error_dict"):
         form.add_error(None, error)
         return
-    for name, errors in error.error_dict.items():
+    model = getattr(getattr(form, "_meta", None), "model", None)
+    # The provider keys its messages by its own names: a field's ``source``.
+    by_source = {f.source: f.name for f in getattr(getattr(model, "_meta", None), "fields", ())}
+    for key, errors in error.error_dict.items():
+        name = by_source.get(key, key)
         if name == NON_FIELD_ERRORS or name in form.fields:
             form.add_error(None if name == NON_FIELD_ERRORS else name, errors)
             continue
         label = capfirst(name.replace("_", " "))
-        model = getattr(getattr(form, "_meta", None), "model", None)
         if model is not None:
             with contextlib.suppress(FieldDoesNotExist):
                 label = capfirst(model._meta.get_field(name).verbose_name)

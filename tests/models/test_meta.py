@@ -747,5 +747,31 @@ def test_add_provider_errors() -> None:
     assert form.errors == {NON_FIELD_ERRORS: ["Closed."]}
 
 
+def test_provider_errors_keyed_by_the_wire_name_land_on_the_field() -> None:
+    """The provider names its keys (``source``): a message about ``name`` goes on the
+    field ``full_name`` that reads it, or above the form with that field's label."""
+
+    class Writer(RemoteModel):
+        full_name = fields.CharField(source="name")
+        born_on = fields.DateField(source="born", null=True)
+
+        class Meta:
+            endpoint = "writers/"
+            filter_fields: dict[str, list[str]] = {}
+            ordering_fields: list[str] = []
+
+    class NameForm(forms.ModelForm):  # type: ignore[type-arg]
+        class Meta:
+            model = Writer
+            fields = ["full_name"]
+
+    form = NameForm(data={"full_name": "x"})
+    assert form.is_valid()
+    remote_forms.add_provider_errors(
+        form, BadRequestError(body={"name": ["Taken."], "born": ["In the future."]})
+    )
+    assert form.errors == {"full_name": ["Taken."], NON_FIELD_ERRORS: ["Born on: In the future."]}
+
+
 def test_relations_limit_no_choices() -> None:
     assert Volume._meta.get_field("publisher").get_limit_choices_to() == {}
