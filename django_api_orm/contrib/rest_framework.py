@@ -31,15 +31,20 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from django.core import validators as django_validators
-from rest_framework import serializers
+from django.core.exceptions import NON_FIELD_ERRORS
+from rest_framework import serializers, views
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.utils.field_mapping import get_field_kwargs
 
+from django_api_orm.exceptions import BadRequestError
 from django_api_orm.models import fields as remote
+from django_api_orm.models.options import Options
 
 if TYPE_CHECKING:
     from django_api_orm.models.base import RemoteModel
 
-__all__ = ["SERIALIZER_FIELDS", "RemoteModelField", "serializer_field"]
+__all__ = ["SERIALIZER_FIELDS", "RemoteModelField", "exception_handler", "serializer_field"]
 
 #: DRF's serializer field for each field class of this library (a subclass takes
 #: its nearest base's).
@@ -193,6 +198,40 @@ class RemoteModelField(serializers.ModelField):
                 f"got {model_field!r}. Use serializers.ModelField for Django's model fields."
             )
         return serializer_field(model_field, kwargs)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's ``exception_handler``, answering a provider's 400 as a 400.
+
+    A ``BadRequestError`` raised by ``serializer.save()`` (a duplicate the provider
+    refuses, a rule only it knows) is Django's ``ValidationError``, which DRF's own
+    handler leaves to Django: a 500. Here it becomes DRF's ``ValidationError``, so
+    the client gets a 400 with the provider's messages, keyed by the serializer's
+    field names (the provider's keys, a field's ``source``, are mapped back). Set it
+    in ``settings.py``::
+
+        REST_FRAMEWORK = {
+            "EXCEPTION_HANDLER": "django_api_orm.contrib.rest_framework.exception_handler",
+        }
+    """
+    if isinstance(exc, BadRequestError):
+        model = _view_model(context.get("view"))
+        names = {f.source: f.name for f in model._meta.fields} if model is not None else {}
+        names[NON_FIELD_ERRORS] = api_settings.NON_FIELD_ERRORS_KEY
+        detail = serializers.as_serializer_error(exc)
+        exc = serializers.ValidationError(
+            {names.get(key, key): messages for key, messages in detail.items()}
+        )
+    return views.exception_handler(exc, context)
+
+
+def _view_model(view: Any) -> type[RemoteModel] | None:
+    """Return the RemoteModel of ``view``'s serializer, if it has one."""
+    try:
+        model = view.get_serializer_class().Meta.model
+    except Exception:  # no view, no serializer class, no Meta.model: keys as sent
+        return None
+    return model if isinstance(getattr(model, "_meta", None), Options) else None
 
 
 def register() -> None:

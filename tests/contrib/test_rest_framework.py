@@ -488,3 +488,56 @@ def test_reverse_relations_and_depth(books: SQL) -> None:
     nested = DeepBook(Book.objects.select_related("author").get(pk=book_id)).data["author"]
     author_row = books("SELECT id, name FROM provider_author WHERE id = ?", (book_author,))
     assert (nested["id"], nested["name"]) == author_row[0]
+
+
+class Note(RemoteModel):
+    """A field the provider names otherwise (``source``)."""
+
+    text = fields.CharField(max_length=50, source="body")
+
+    class Meta:
+        app_label = "testapp"
+        endpoint = "notes/"
+        filter_fields: dict[str, list[str]] = {}
+        ordering_fields = ["id"]
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Note
+        fields = ["id", "text"]
+
+
+def test_exception_handler_answers_a_providers_400_as_a_400(api: respx.MockRouter) -> None:
+    """Without it a provider's 400 in save() is Django's ValidationError: DRF's handler
+    leaves it to Django (a 500). With it the client gets a 400 with the provider's
+    messages, keyed by the serializer's field names."""
+    from django.test import override_settings
+    from rest_framework import viewsets
+    from rest_framework.test import APIRequestFactory
+
+    from django_api_orm import BadRequestError
+
+    refusal = {"body": ["A note with this text exists."], "non_field_errors": ["Too many notes."]}
+    post = api.post("notes/").respond(400, json=refusal)
+
+    class NoteViewSet(viewsets.ModelViewSet):
+        serializer_class = NoteSerializer
+
+        def get_queryset(self) -> Any:
+            return Note.objects.all()
+
+    create = NoteViewSet.as_view({"post": "create"})
+    request = APIRequestFactory().post("/notes/", {"text": "Hello"}, format="json")
+    with pytest.raises(BadRequestError):
+        create(request)  # DRF's own handler: nothing answers it
+    handler = "django_api_orm.contrib.rest_framework.exception_handler"
+    with override_settings(REST_FRAMEWORK={"EXCEPTION_HANDLER": handler}):
+        response = create(APIRequestFactory().post("/notes/", {"text": "Hi"}, format="json"))
+    assert response.status_code == 400
+    assert response.data == {
+        "text": ["A note with this text exists."],
+        "non_field_errors": ["Too many notes."],
+    }
+    assert _body(post) == {"body": "Hi"}
+    assert len(post.calls) == 2
