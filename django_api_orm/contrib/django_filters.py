@@ -209,6 +209,16 @@ class FilterSet(DjangoFilterSet):
         lookup_expr = lookup_expr or df_settings.DEFAULT_LOOKUP_EXPR
         _check_filter_allowed(cls, cls._meta.model, field_name, lookup_expr)
         filter_class, params = cls.filter_for_lookup(field, lookup_expr)
+        if (
+            isinstance(filter_class, type)
+            and issubclass(filter_class, df_filters.ModelMultipleChoiceFilter)
+            and lookup_expr == "exact"
+            and not _accepts_in(cls._meta.model, field_name)
+        ):
+            # Objects chosen together are ORed, which the QuerySet sends as
+            # ``books__in``: a provider that takes only ``books=<pk>`` gets a choice of one.
+            filter_class = RemoteModelChoiceFilter
+            params = {k: v for k, v in params.items() if k != "distinct"}
         if filter_class is None:
             cls.handle_unrecognized_field(
                 field_name,
@@ -261,6 +271,11 @@ class FilterSet(DjangoFilterSet):
 
 def _csv_filter(cls: Any, base: type, filter_class: type, lookup: str) -> type:
     return type(cls._csv_filter_class_name(filter_class, lookup), (base, filter_class), {})
+
+
+def _accepts_in(model: type[RemoteModel], field_name: str) -> bool:
+    allowed = model._meta.filter_fields
+    return allowed is None or "in" in allowed.get(field_name, ())
 
 
 def _check_filter_allowed(

@@ -249,7 +249,7 @@ class Shelf(RemoteModel):
     class Meta:
         app_label = "testapp"
         endpoint = "shelves/"
-        filter_fields = {"name": ["exact"], "books": ["exact"]}
+        filter_fields = {"name": ["exact"], "books": ["exact", "in"]}
         ordering_fields = ["id"]
 
 
@@ -259,9 +259,26 @@ class ShelfFilter(remote_filters.FilterSet):
         fields = ["name", "books"]
 
 
+class Rack(RemoteModel):
+    books = fields.ManyToManyField(AppBook, related_name="filter_racks")
+
+    class Meta:
+        app_label = "testapp"
+        endpoint = "racks/"
+        filter_fields = {"books": ["exact"]}
+        ordering_fields = ["id"]
+
+
+class RackFilter(remote_filters.FilterSet):
+    class Meta:
+        model = Rack
+        fields = ["books"]
+
+
 def test_many_to_many_and_choices(api: respx.MockRouter) -> None:
     """A many-to-many field is a ModelMultipleChoiceFilter on the related QuerySet (the
-    form checks the pks with one request), sending the pk; choices make a ChoiceFilter."""
+    form checks the pks with one request): several books are ORed, sent as books__in;
+    choices make a ChoiceFilter."""
     assert isinstance(ShelfFilter.base_filters["name"], django_filters.ChoiceFilter)
     assert not ShelfFilter.base_filters["books"].distinct  # a REST list has no DISTINCT
     checked = api.get("books/", params={"id__in": "3"}).respond(200, json=page([book(3)]))
@@ -272,6 +289,27 @@ def test_many_to_many_and_choices(api: respx.MockRouter) -> None:
     assert [s.pk for s in f.qs] == [1]
     assert (checked.call_count, listed.call_count) == (1, 1)
     assert not ShelfFilter({"name": "c"}).is_valid()
+
+    api.get(url__regex=r"/books/\?id__in=(3,4|4,3)&").respond(200, json=page([book(3), book(4)]))
+    both = api.get(url__regex=r"/shelves/\?books__in=(3,4|4,3)&").respond(
+        200, json=page([{"id": 1, "name": "a", "books": [3]}, {"id": 2, "name": "b", "books": [4]}])
+    )
+    assert [s.pk for s in ShelfFilter({"books": ["3", "4"]}).qs] == [1, 2]
+    assert both.call_count == 1
+
+
+def test_many_to_many_the_provider_filters_by_one_object_is_a_choice_of_one(
+    api: respx.MockRouter,
+) -> None:
+    """Where the provider takes only books=<pk> (no books__in), the filter offers one
+    book: several ORed would send a books__in the provider does not take."""
+    assert isinstance(RackFilter.base_filters["books"], remote_filters.RemoteModelChoiceFilter)
+    api.get("books/3/").respond(200, json=book(3))
+    listed = api.get("racks/", params={"books": "3"}).respond(
+        200, json=page([{"id": 5, "books": [3]}])
+    )
+    assert [r.pk for r in RackFilter({"books": "3"}).qs] == [5]
+    assert listed.call_count == 1
 
 
 class LookupFilter(remote_filters.FilterSet):
