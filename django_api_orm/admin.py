@@ -428,12 +428,12 @@ def _same_rows(root: Any, qs: Any) -> bool:
 class _ProviderRejected(Exception):
     """The provider refused a save: the change form is shown again with its errors."""
 
-    def __init__(self, error: BadRequestError) -> None:
+    def __init__(self, error: ValidationError) -> None:
         super().__init__(str(error))
         self.error = error
 
 
-def _form_with_provider_errors(form_class: type[BaseForm], error: BadRequestError) -> type[Any]:
+def _form_with_provider_errors(form_class: type[BaseForm], error: ValidationError) -> type[Any]:
     """Return ``form_class`` whose validation adds the provider's ``error``: each message
     on its field, the others (and those of fields not in the form) above the form
     (``django_api_orm.forms.add_provider_errors``)."""
@@ -772,11 +772,18 @@ class RemoteModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return form
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        """``obj.save()`` through the service; a 400 shows the form again with its errors."""
+        """``obj.save()`` through the service; a 400 shows the form again with its errors
+        on their fields, another refusal (a 4xx but 404: 403, 409...) with the
+        provider's message above the form. Nothing is saved nor logged."""
         try:
             obj.save()
         except BadRequestError as error:
             raise _ProviderRejected(error) from error
+        except HTTPStatusError as error:
+            if not _refusal(error):
+                raise
+            message = f"The provider refused to save this {obj._meta.verbose_name}: {error}"
+            raise _ProviderRejected(ValidationError(message)) from error
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         """``obj.delete()`` through the service; a refusal (a 4xx other than 404) shows the

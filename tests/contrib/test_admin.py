@@ -525,3 +525,35 @@ def test_to_field_on_a_model_with_a_many_to_many_field() -> None:
     request = RequestFactory().get("/")
     assert model_admin.to_field_allowed(request, "id")
     assert not model_admin.to_field_allowed(request, "name")
+
+
+class RefusingWrites(RefusingDeletes):
+    """A TRANSPORT answering every PUT 403, as a provider forbidding a change would."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT":
+            body = {"detail": "You may not change this book."}
+            return httpx.Response(403, json=body, request=request)
+        return await self.inner.handle_async_request(request)
+
+
+def test_a_refused_save_shows_the_form_again(
+    client: Client, counted: list[str], provider_db: SQL
+) -> None:
+    """A provider's 403 to the PUT shows the change form again with its reason (not a
+    500); the book keeps its values and no log entry is written."""
+    book = Book.objects.create(title="Admin test: guarded", author_id=2, price=Decimal(1))
+    service = {**settings.API_ORM_SERVICES["default"], "TRANSPORT": RefusingWrites}
+    try:
+        with override_settings(API_ORM_SERVICES={"default": service}):
+            data = _book_form(2, title="Admin test: guarded", price="2.00")
+            page = client.post(f"{BOOKS}{book.pk}/change/", data)
+            run_sync(services.aclose_all, hint="await services.aclose_all()")
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert "The provider refused to save this book" in html
+        assert "You may not change this book." in html
+        assert provider_db("SELECT price FROM provider_book WHERE id = ?", (book.pk,)) == [(1,)]
+        assert not LogEntry.objects.filter(object_id=str(book.pk)).exists()
+    finally:
+        book.delete()
