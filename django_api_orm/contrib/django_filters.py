@@ -36,12 +36,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.core.exceptions import FieldDoesNotExist, FieldError, ImproperlyConfigured
 from django_filters import filters as df_filters
 from django_filters.conf import settings as df_settings
 from django_filters.constants import ALL_FIELDS
 from django_filters.filterset import FilterSet as DjangoFilterSet
 
+from django_api_orm.exceptions import NotSupportedError
 from django_api_orm.models import fields as remote
 from django_api_orm.models.base import RemoteModel
 from django_api_orm.models.lookups import LOOKUPS
@@ -202,6 +203,9 @@ class FilterSet(DjangoFilterSet):
                 f"'Meta.fields' must not contain non-model field names: {', '.join(undefined)}"
             )
         filters.update(cls.declared_filters)
+        for name, declared in cls.declared_filters.items():
+            if isinstance(declared, df_filters.OrderingFilter):
+                _check_ordering_allowed(cls, model, name, declared)
         return filters
 
     @classmethod
@@ -271,6 +275,21 @@ class FilterSet(DjangoFilterSet):
 
 def _csv_filter(cls: Any, base: type, filter_class: type, lookup: str) -> type:
     return type(cls._csv_filter_class_name(filter_class, lookup), (base, filter_class), {})
+
+
+def _check_ordering_allowed(
+    filterset: type, model: type[RemoteModel], name: str, ordering: Any
+) -> None:
+    """Refuse an ``OrderingFilter`` field the provider does not order by
+    (``Meta.ordering_fields``), when the class is made rather than when it is chosen."""
+    for field_name in ordering.param_map:
+        try:
+            model._default_manager.all().order_by(field_name)
+        except (NotSupportedError, FieldDoesNotExist, FieldError, ValueError, TypeError) as exc:
+            raise ImproperlyConfigured(
+                f"{filterset.__name__}.{name}: {model.__name__} cannot be ordered by "
+                f"{field_name!r}: {exc}"
+            ) from exc
 
 
 def _accepts_in(model: type[RemoteModel], field_name: str) -> bool:

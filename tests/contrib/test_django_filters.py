@@ -371,3 +371,18 @@ def test_configuration_errors_name_what_to_do() -> None:
             class Meta:
                 model = Book
                 fields = ["nope"]
+
+
+def test_an_ordering_the_provider_does_not_offer_fails_when_declared() -> None:
+    """An OrderingFilter naming a field outside Meta.ordering_fields fails when the class
+    is made, not when a visitor picks that order."""
+    with pytest.raises(
+        ImproperlyConfigured, match=r"Sorted\.ordering: Book cannot be ordered by 'tags'"
+    ):
+
+        class Sorted(remote_filters.FilterSet):
+            ordering = django_filters.OrderingFilter(fields=["price", "tags"])
+
+            class Meta:
+                model = Book
+                fields = ["in_print"]
