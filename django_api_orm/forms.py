@@ -27,7 +27,6 @@ not show becoming errors of the whole form (Django's ``add_error`` raises
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -37,6 +36,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, Validati
 from django.utils.text import capfirst
 
 from django_api_orm.bridge import refuse_in_event_loop, run_sync
+from django_api_orm.models.relations import fetch_by_pk
 
 __all__ = [
     "ModelChoiceField",
@@ -45,8 +45,6 @@ __all__ = [
     "add_provider_errors",
 ]
 
-#: Concurrent detail GETs when the related model has no ``__in`` filter.
-DETAIL_CONCURRENCY = 10
 
 _ASYNC_RECIPE = (
     "run the form's sync work in a thread: await sync_to_async(form.is_valid)() (and "
@@ -131,7 +129,7 @@ class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[
                 ) from None
         _refuse(self, "Checking the choices of a model multiple choice field")
         found = run_sync(
-            lambda: _fetch(queryset, key, field.name, list(chosen)),
+            lambda: _fetch(queryset, key, list(chosen)),
             hint="await sync_to_async(form.is_valid)()",
         )
         for pk, raw in chosen.items():
@@ -144,27 +142,14 @@ class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[
         return [found[pk] for pk in chosen]
 
 
-async def _fetch(queryset: Any, key: str, name: str, values: list[Any]) -> dict[Any, Any]:
+async def _fetch(queryset: Any, key: str, values: list[Any]) -> dict[Any, Any]:
     """Return ``{value: object}`` of the objects of ``queryset`` whose ``key`` is in
     ``values``: ``__in`` requests if the model declares that filter, else detail GETs.
     An empty value (``""`` for a text pk) names no object: it is not found."""
     values = [value for value in values if value not in (None, "")]
     if not values:
         return {}
-    allowed = queryset.model._meta.filter_fields
-    if allowed is None or "in" in allowed.get(name, ()):
-        found: dict[Any, Any] = await queryset.ain_bulk(values, field_name=key)
-        return found
-    found = {}
-    semaphore = asyncio.Semaphore(DETAIL_CONCURRENCY)
-
-    async def one(value: Any) -> None:
-        async with semaphore:
-            with contextlib.suppress(queryset.model.DoesNotExist):
-                found[value] = await queryset.aget(**{key: value})
-
-    await asyncio.gather(*(one(value) for value in values))
-    return found
+    return await fetch_by_pk(queryset.model, values, queryset, field_name=key)
 
 
 def add_provider_errors(form: forms.BaseForm, error: ValidationError) -> None:

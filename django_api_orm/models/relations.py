@@ -311,26 +311,47 @@ async def _bounded(calls: Iterable[Any]) -> None:
 
 
 async def fetch_by_pk(
-    related: type[RemoteModel], pks: list[Any], queryset: QuerySet[Any] | None = None
+    related: type[RemoteModel],
+    pks: list[Any],
+    queryset: QuerySet[Any] | None = None,
+    *,
+    field_name: str = "pk",
 ) -> dict[Any, RemoteModel]:
     """Return ``{pk: object}``: batched ``__in`` requests, or concurrent detail GETs;
-    the objects of ``queryset`` (its filters ANDed, in its order) when one is given."""
+    the objects of ``queryset`` (its filters ANDed, in its order) when one is given.
+    ``field_name`` names another unique field to find them by (a form's ``to_field_name``)."""
     manager: Any = related._default_manager if queryset is None else queryset
     allowed = related._meta.filter_fields
-    if allowed is None or "in" in allowed.get(related._meta.pk.name, ()):
-        found: dict[Any, RemoteModel] = await manager.ain_bulk(pks)
+    name = related._meta.get_field(field_name).name
+    if allowed is None or "in" in allowed.get(name, ()):
+        found: dict[Any, RemoteModel] = await manager.ain_bulk(pks, field_name=field_name)
         return found
     found = {}
 
     def one(pk: Any) -> Any:
         async def call() -> None:
             with contextlib.suppress(related.DoesNotExist):
-                found[pk] = await manager.aget(pk=pk)
+                found[pk] = await manager.aget(**{field_name: pk})
 
         return call
 
     await _bounded(one(pk) for pk in pks)
     return found
+
+
+async def _per_parent(
+    child: Any, name: str, pks: list[Any], groups: dict[Any, list[RemoteModel]]
+) -> None:
+    """Fill ``groups[pk]`` with ``child.filter(name=pk)`` for each pk, ten requests at a
+    time: the related objects where the provider has no ``name__in`` filter."""
+
+    def one(pk: Any) -> Any:
+        async def call() -> None:
+            groups[pk] = [item async for item in child.filter(**{name: pk}).aiterator()]
+
+        return call
+
+    await _bounded(one(pk) for pk in pks)
 
 
 async def _load_forward(
@@ -398,14 +419,7 @@ async def _load_reverse(
             async for item in child.filter(**{f"{field.name}__in": batch}).aiterator():
                 groups.setdefault(getattr(item, field.attname), []).append(item)
     else:
-
-        def one(pk: Any) -> Any:
-            async def call() -> None:
-                groups[pk] = [item async for item in child.filter(**{field.name: pk}).aiterator()]
-
-            return call
-
-        await _bounded(one(pk) for pk in pks)
+        await _per_parent(child, field.name, pks, groups)
     for obj in objs:
         related = groups.get(obj.pk, [])
         for item in related:  # ``book.author`` of a prefetched book is its author: no request
@@ -435,13 +449,6 @@ async def _load_reverse_many(
                     if pk in wanted:
                         groups[pk].append(item)
     else:
-
-        def one(pk: Any) -> Any:
-            async def call() -> None:
-                groups[pk] = [item async for item in child.filter(**{field.name: pk}).aiterator()]
-
-            return call
-
-        await _bounded(one(pk) for pk in pks)
+        await _per_parent(child, field.name, pks, groups)
     for obj in objs:
         _store(obj, rel.name, to_attr, groups.get(obj.pk, []))
